@@ -123,7 +123,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _phrasebank(path: Path, source: str) -> Iterator[Example]:
-    names = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
+    names: dict[str, int] = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
     with path.open(encoding="latin-1", newline="") as f:
         for row, line in enumerate(f.read().splitlines()):
             text, _, label = line.rpartition("@")
@@ -167,7 +167,7 @@ def parse_decisions(literal: str) -> dict[str, str]:
 
 def _sentfin(path: Path, source: str) -> Iterator[Example]:
     """Headline-level label where all entities agree; mixed headlines keep no label."""
-    names = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
+    names: dict[str, int] = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
     for row, rec in _csv_rows(path):
         labels = set(parse_decisions(rec["Decisions"]).values())
         label = names[labels.pop()] if len(labels) == 1 else None
@@ -333,7 +333,7 @@ def load_user_csv(path: Path) -> list[Example]:
     if not path.is_file():
         raise ConfigError(f"user CSV {path} not found")
     source = USER_PREFIX + str(path.resolve())
-    sent_names = {n: i for i, n in enumerate(SENTIMENT_LABELS)}
+    sent_names: dict[str, int] = {n: i for i, n in enumerate(SENTIMENT_LABELS)}
     topic_names = {n.lower(): i for i, n in enumerate(TOPIC_LABELS)}
     out: list[Example] = []
     with path.open(encoding="utf-8", newline="") as f:

@@ -195,16 +195,16 @@ def make_splits(data_dir: Path, *, seed: int = 13, extra_csvs: Sequence[Path] = 
     }
     for source, m in assigned.items():
         path = user_paths.get(source, data_dir / source)
-        info = SOURCES.get(source)
+        known = SOURCES.get(source)
         by_split: dict[str, list[int]] = defaultdict(list)
         for row in sorted(m):
             by_split[m[row]].append(row)
         out["sources"][source] = {
             "sha256": file_sha256(path),
             "rows": len(m),
-            "dataset": info.dataset if info else "user",
-            "licence": info.licence if info else "user-supplied",
-            "permissive": info.permissive if info else True,
+            "dataset": known.dataset if known else "user",
+            "licence": known.licence if known else "user-supplied",
+            "permissive": known.permissive if known else True,
             "role": roles[source],
             "counts": {sp: len(by_split[sp]) for sp in SPLITS if by_split[sp]},
             "splits": {sp: by_split[sp] for sp in SPLITS if by_split[sp]},
@@ -277,12 +277,11 @@ def eval_sets(
         examples = [e for e in examples if getattr(e, task) is not None]
         if examples:
             out[name] = (task, examples)
-    for s, info in split.sources.items():  # user CSVs get their own test set
+    for s in split.sources:  # user CSVs get their own test set
         if s.startswith(USER_PREFIX) and (names is None or "user" in names):
             user = _load(split, data_dir, s, which)
             for task in ("sentiment", "topic"):
                 ex = [e for e in user if getattr(e, task) is not None]
                 if ex:
                     out[f"user_{task}"] = (task, ex)
-    _ = info if split.sources else None
     return out
