@@ -1,0 +1,147 @@
+"""The `finsent` command. Each subsystem owns its sub-commands; this file only mounts them."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from core.config import get_settings
+from core.errors import FinsentError
+from core.logs import configure_logging
+
+app = typer.Typer(
+    name="finsent",
+    help="Streaming financial-news sentiment monitor.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+model_app = typer.Typer(help="Train, distil, evaluate and export the classifier.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(model_app, name="model")
+
+
+@app.callback()
+def _main(
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = None,
+) -> None:
+    configure_logging(log_level or get_settings().log_level)
+
+
+def _fail(exc: FinsentError) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def up() -> None:
+    """Start the broker and database (embedded unless configured) and migrate; no workers."""
+    from core.launcher import run_stack
+
+    try:
+        run_stack(get_settings(), worker=False, scenario=False, dashboard=False)
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def demo(
+    rate: Annotated[float, typer.Option(help="scenario headlines per second")] = 2.0,
+    dashboard: Annotated[bool, typer.Option(help="serve the dashboard")] = True,
+) -> None:
+    """Run everything offline: services, migrations, worker, a live scenario feed, dashboard."""
+    from core.launcher import run_stack
+
+    try:
+        run_stack(
+            get_settings(),
+            worker=True,
+            scenario=True,
+            dashboard=dashboard and _has_dashboard(),
+            scenario_args=("--rate", str(rate)),
+        )
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def worker() -> None:
+    """Score news.raw into PostgreSQL and news.scored (faust worker; blocks)."""
+    from stream.worker import run_worker
+
+    try:
+        run_worker(get_settings())
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Migrate the schema up (default: to the newest revision)."""
+    _with_database(lambda url: __import__("core.migrate").migrate.upgrade(url, revision))
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")]) -> None:
+    """Migrate the schema down to REVISION."""
+    _with_database(lambda url: __import__("core.migrate").migrate.downgrade(url, revision))
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    _with_database(lambda url: typer.echo(__import__("core.migrate").migrate.current(url) or "base"))
+
+
+def _with_database(action: Callable[[str], object]) -> None:
+    """Run `action` on DATABASE_URL, on a running `finsent up`, or on a briefly started embedded server."""
+    from core.services import Services, resolve_database_url
+
+    settings = get_settings()
+    try:
+        try:
+            url = resolve_database_url(settings)
+        except FinsentError:
+            with Services(settings, kafka=False) as services:
+                assert services.database_url is not None  # noqa: S101
+                action(services.database_url)
+                return
+        action(url)
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+
+
+def _has_dashboard() -> bool:
+    return importlib.util.find_spec("dashboard.app") is not None
+
+
+def _mount_subsystems() -> None:
+    """Mount sub-command groups that exist in this checkout (each imports lazily)."""
+    mounts = [
+        ("stream.ingest.cli", app, "ingest", "Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario."),
+        ("models.cli", model_app, None, None),
+        ("export.cli", model_app, None, None),
+        ("dashboard.cli", app, None, None),
+    ]
+    for module_name, parent, name, help_text in mounts:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        sub = importlib.import_module(module_name).app
+        if name is None:
+            # a flat group: its commands join the parent's (e.g. `finsent model export`)
+            for command in sub.registered_commands:
+                parent.registered_commands.append(command)
+            for group in sub.registered_groups:
+                parent.registered_groups.append(group)
+        else:
+            parent.add_typer(sub, name=name, help=help_text)
+
+
+_mount_subsystems()
+
+if __name__ == "__main__":
+    app()

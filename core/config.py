@@ -1,0 +1,126 @@
+"""All of finsent's settings, read from the environment (prefix ``FINSENT_``) or ``.env``.
+
+This is the only module that reads the environment. Nested groups use ``__``:
+``FINSENT_WORKER__BATCH_SIZE=128``. Two variables follow the common convention and
+carry no prefix: ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``; when either is
+unset finsent runs the embedded broker / database instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DashboardSettings",
+    "IngestSettings",
+    "KafkaSettings",
+    "ModelSettings",
+    "Settings",
+    "WorkerSettings",
+    "get_settings",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class KafkaSettings(BaseModel):
+    raw_topic: str = "news.raw"
+    scored_topic: str = "news.scored"
+    dlq_topic: str = "news.dlq"
+    partitions: int = Field(4, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    # None: decided by the broker in use; off against the embedded Tansu broker, whose
+    # restarts make kafka-python's idempotent producer fatal (STACK-NOTES).
+    idempotent_producer: bool | None = None
+
+
+class WorkerSettings(BaseModel):
+    app_id: str = "finsent-worker"
+    batch_size: int = Field(64, ge=1, le=4096)
+    batch_timeout_s: float = Field(0.5, gt=0)
+    # PostgreSQL outages: the worker retries a batch with backoff up to this delay
+    db_retry_max_s: float = Field(10.0, gt=0)
+    web_port: int = Field(6066, ge=0, le=65535)
+    # bucket widths maintained per scope, in seconds: 1 minute, 1 hour, 1 day
+    bucket_widths_s: tuple[int, ...] = (60, 3600, 86400)
+
+
+class ModelSettings(BaseModel):
+    classifier: Literal["onnx", "lexicon"] = "lexicon"
+    # directory of the ONNX artifact; None means the int8 student shipped in export/artifacts
+    artifact_dir: Path | None = None
+    intra_op_threads: int = Field(0, ge=0)  # 0: onnxruntime decides
+    inter_op_threads: int = Field(1, ge=1)
+    max_length: int = Field(128, ge=8, le=512)
+    providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+class IngestSettings(BaseModel):
+    feeds_file: Path | None = None
+    user_agent: str = "finsent/0.1 (+https://github.com/finsent)"
+    request_timeout_s: float = Field(10.0, gt=0)
+    max_body_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    default_interval_s: float = Field(300.0, gt=0)
+    # how many article ids a producer remembers to avoid re-publishing repeats
+    dedup_capacity: int = Field(200_000, ge=1)
+
+
+class DashboardSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    api_token: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FINSENT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    kafka_bootstrap_servers: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "FINSENT_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    database_url: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "FINSENT_DATABASE_URL")
+    )
+    # where finsent keeps what it owns: the embedded database, the services state file
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("finsent"))
+    service_start_timeout_s: float = Field(30.0, gt=0)
+    log_level: str = "INFO"
+
+    kafka: KafkaSettings = KafkaSettings()
+    worker: WorkerSettings = WorkerSettings()
+    model: ModelSettings = ModelSettings()
+    ingest: IngestSettings = IngestSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _use_psycopg3(cls, value: object) -> object:
+        """Accept the usual ``postgresql://`` / ``postgres://`` URLs and pin the psycopg 3 driver."""
+        if isinstance(value, str):
+            for prefix in ("postgres://", "postgresql://"):
+                if value.startswith(prefix):
+                    return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,101 @@
+"""`finsent up` and `finsent demo`: services, migrations and finsent's own processes.
+
+Each finsent process runs as a child that dies with this one (PDEATHSIG); Ctrl-C stops
+them in reverse order, then the services.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from core import migrate
+from core.config import Settings
+from core.services import Services
+from core.services.process import ChildProcess
+
+__all__ = ["run_stack"]
+
+log = logging.getLogger(__name__)
+
+
+def _finsent(*args: str) -> list[str]:
+    return [sys.executable, "-m", "core.cli", *args]
+
+
+def run_stack(
+    settings: Settings,
+    *,
+    worker: bool,
+    scenario: bool,
+    dashboard: bool,
+    scenario_args: tuple[str, ...] = (),
+) -> None:
+    """Start everything asked for and block until Ctrl-C / SIGTERM or a child dies."""
+    stop = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    children: list[ChildProcess] = []
+    with Services(settings) as services:
+        assert services.database_url is not None  # noqa: S101 - Services(database=True)
+        migrate.upgrade(services.database_url)
+        env = {**os.environ, **services.env()}
+        logs = settings.data_dir / "logs"
+        wanted = [
+            ("worker", worker, _finsent("worker")),
+            ("scenario feed", scenario, _finsent("ingest", "scenario", *scenario_args)),
+            ("dashboard", dashboard, _finsent("dashboard")),
+        ]
+        for name, enabled, argv in wanted:
+            if enabled:
+                child = ChildProcess(
+                    name, argv, log_file=logs / f"{name.replace(' ', '-')}.log", env=env
+                )
+                child.start()
+                children.append(child)
+        _print_banner(settings, services, children, logs)
+        try:
+            while not stop:
+                for child in children:
+                    if not child.alive():
+                        log.error("%s exited; see %s", child.name, child.log_file)
+                        stop = True
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in reversed(children):
+                child.stop(timeout_s=20)
+    log.info("finsent stopped")
+
+
+def _print_banner(
+    settings: Settings, services: Services, children: list[ChildProcess], logs: Path
+) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    console.rule("[bold]finsent is running")
+    if services.kafka is not None:
+        kind = "embedded Tansu" if services.kafka.embedded else "external"
+        console.print(f"Kafka ({kind}):      KAFKA_BOOTSTRAP_SERVERS={services.kafka.bootstrap_servers}")
+    if services.postgres is not None:
+        console.print(f"PostgreSQL (embedded): DATABASE_URL={services.database_url}")
+        console.print(f"  data directory:      {settings.postgres_dir}")
+    elif services.database_url is not None:
+        console.print("PostgreSQL:          external (DATABASE_URL)")
+    for child in children:
+        console.print(f"{child.name:<20} pid {child.pid}, log {child.log_file}")
+    if any(c.name == "dashboard" for c in children):
+        d = settings.dashboard
+        console.print(f"[bold green]Dashboard: http://{d.host}:{d.port}/")
+    console.print(f"Logs: {logs}.  Other terminals find these services by themselves.")
+    console.print("Press Ctrl-C to stop everything.")

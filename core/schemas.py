@@ -1,0 +1,119 @@
+"""The records that cross a boundary: Kafka payloads (JSON on the wire) and API bodies.
+
+Every payload carries ``schema_version`` so a consumer can tell an old message from a
+malformed one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from core.labels import SentimentLabel
+from core.types import ArticleId, Ticker
+
+__all__ = [
+    "Article",
+    "ArticleScored",
+    "DeadLetter",
+    "EntityMention",
+    "TopicProbability",
+]
+
+# Bounds that keep one message from exhausting the worker; larger input is invalid, not truncated.
+MAX_TITLE_CHARS = 1_000
+MAX_BODY_CHARS = 100_000
+MAX_URL_CHARS = 2_048
+
+
+class Article(BaseModel):
+    """A normalised news article as published to ``news.raw`` (key: ``id``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = 1
+    id: ArticleId
+    source: str = Field(min_length=1, max_length=200)
+    url: str | None = Field(None, max_length=MAX_URL_CHARS)
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    summary: str | None = Field(None, max_length=MAX_BODY_CHARS)
+    language: str = Field("en", min_length=2, max_length=8)
+    published_at: AwareDatetime
+    fetched_at: AwareDatetime
+    # tickers the source itself attached (e.g. a feed's category tags)
+    tickers: tuple[Ticker, ...] = ()
+
+    @field_validator("published_at", "fetched_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @field_validator("title", "summary", "source")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            raise ValueError("contains control characters")
+        if value is not None and "\x00" in value:
+            raise ValueError("contains NUL")
+        return value
+
+
+class TopicProbability(BaseModel):
+    topic: str
+    probability: float = Field(ge=0, le=1)
+
+
+class EntityMention(BaseModel):
+    """A company or ticker found in the article, with where and how prominently."""
+
+    ticker: Ticker
+    name: str | None = None
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    in_title: bool = True
+    relevance: float = Field(1.0, ge=0, le=1)
+    sentiment: SentimentLabel | None = None
+
+
+class ArticleScored(BaseModel):
+    """The classifier's verdict on one article, published to ``news.scored`` (key: ``article_id``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    article_id: ArticleId
+    source: str
+    title: str
+    url: str | None = None
+    published_at: AwareDatetime
+    model_name: str
+    model_version: str
+    sentiment: SentimentLabel
+    p_negative: float = Field(ge=0, le=1)
+    p_neutral: float = Field(ge=0, le=1)
+    p_positive: float = Field(ge=0, le=1)
+    score: float = Field(ge=-1, le=1, description="p_positive - p_negative")
+    topic: str
+    topics: tuple[TopicProbability, ...] = ()
+    entities: tuple[EntityMention, ...] = ()
+    # first report of its story (True) or a repeat
+    is_novel: bool = True
+    received_at: AwareDatetime
+    scored_at: AwareDatetime
+
+
+class DeadLetter(BaseModel):
+    """A message the pipeline could not process, published to ``news.dlq`` with its reason."""
+
+    schema_version: Literal[1] = 1
+    stage: Literal["decode", "validate", "classify", "persist"]
+    error: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+    # the original bytes, base64: the message may not be valid UTF-8
+    raw_b64: str
+    failed_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))

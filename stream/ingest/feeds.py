@@ -1,0 +1,455 @@
+"""Polling RSS/Atom feeds: bounded HTTP fetches, conditional GET, backoff, feedparser.
+
+Each feed runs in its own asyncio task, so a feed that hangs, errors or sends garbage
+delays nobody else. Every fetch is bounded three ways: a hard deadline for the whole
+response (``request_timeout_s``; httpx's own timeouts are per socket operation, so a
+server trickling one byte at a time would otherwise never time out), a cap on the body
+(``max_body_bytes``, enforced while streaming, also on the decompressed size), and a
+redirect limit (``max_redirects``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import io
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final, Literal
+
+import feedparser
+import httpx
+
+from core.config import IngestSettings
+from core.errors import IngestError
+from core.schemas import Article
+from stream.ingest.feed_config import FeedConfig
+from stream.ingest.normalize import make_article
+
+__all__ = [
+    "FeedError",
+    "FeedErrorKind",
+    "FeedPoller",
+    "FeedState",
+    "PollResult",
+    "backoff_delay",
+    "parse_feed",
+]
+
+log = logging.getLogger(__name__)
+
+FeedErrorKind = Literal["timeout", "http", "too_large", "redirects", "network", "parse"]
+
+# A feed that keeps failing is retried at most this far apart (or at its interval, if longer).
+BACKOFF_MAX_S: Final = 3600.0
+_ACCEPT: Final = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+# Category tags that unambiguously name a listing ("NASDAQ:AAPL", "$AAPL"); a bare "AI" or
+# "US" tag is a topic, not a ticker.
+_TAG_TICKER: Final = re.compile(r"^(?:[A-Za-z]{2,10}:\s*|\$)([A-Za-z][A-Za-z0-9.\-]{0,9})$")
+
+
+class FeedError(IngestError):
+    """One poll of one feed failed; ``kind`` says how (for logs and metrics)."""
+
+    def __init__(
+        self, feed: str, kind: FeedErrorKind, message: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"feed {feed!r}: {message}")
+        self.feed = feed
+        self.kind: FeedErrorKind = kind
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class FeedState:
+    """What the poller remembers about one feed between polls."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    polls: int = 0
+    failures: int = 0  # consecutive; reset by a successful poll
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    articles: int = 0
+
+
+@dataclass(frozen=True)
+class PollResult:
+    feed: str
+    not_modified: bool
+    articles: tuple[Article, ...] = ()
+    bad_entries: int = 0
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    headers: httpx.Headers
+    url: str
+
+
+def backoff_delay(
+    failures: int,
+    interval: float,
+    *,
+    cap: float = BACKOFF_MAX_S,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds to wait after ``failures`` consecutive failures: exponential, with jitter.
+
+    Doubles from one interval, never beyond ``max(cap, interval)``; "equal jitter" (half
+    fixed, half random) so feeds that failed together (a network blip) spread out again
+    without any of them retrying immediately. A server's ``Retry-After`` is honoured
+    up to the cap.
+    """
+    rng = rng or random.Random()  # jitter, not security
+    ceiling = max(cap, interval)
+    base = min(ceiling, interval * 2.0 ** max(0, failures - 1))
+    delay = base / 2 + rng.uniform(0, base / 2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, ceiling))
+    return delay
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    # feedparser gives UTC struct_times; timegm reads them as UTC
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _entry_tickers(entry: Any, feed: FeedConfig) -> list[str]:
+    tickers = list(feed.tickers)
+    for tag in entry.get("tags") or ():
+        term = (tag.get("term") or "").strip()
+        match = _TAG_TICKER.match(term)
+        if match:
+            tickers.append(match.group(1))
+    return tickers
+
+
+def parse_feed(
+    body: bytes, feed: FeedConfig, *, content_type: str | None = None, base_url: str | None = None,
+    fetched_at: datetime | None = None,
+) -> tuple[list[Article], int]:
+    """Articles from the bytes of an RSS/Atom document, and how many entries were unusable.
+
+    Raises ``FeedError(kind="parse")`` when the bytes are not a feed. A feed that is
+    malformed but still yields entries (feedparser's "bozo" with a lenient fallback) is
+    used, with a warning.
+    """
+    headers = {"content-type": content_type or "application/xml"}
+    if base_url:
+        headers["content-location"] = base_url  # relative links resolve against the final URL
+    # a file object, never bytes: feedparser opens bytes that look like a path as a file
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    entries = list(parsed.get("entries") or ())
+    problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    if not entries:
+        if problem is not None:
+            raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
+        if not parsed.get("version"):
+            raise FeedError(feed.name, "parse", "not an RSS/Atom feed (no channel or feed element)")
+        return [], 0
+
+    fetched = fetched_at or datetime.now(UTC)
+    articles: list[Article] = []
+    bad = 0
+    first_problem: str | None = None
+    for entry in entries:
+        link = entry.get("link") or ""
+        guid = entry.get("id") or ""
+        if not link and guid.startswith(("http://", "https://")):
+            link = guid
+        try:
+            articles.append(
+                make_article(
+                    source=feed.source_name,
+                    title=entry.get("title") or "",
+                    url=link or None,
+                    summary=entry.get("summary") or entry.get("description"),
+                    published_at=_entry_time(entry),
+                    fetched_at=fetched,
+                    tickers=_entry_tickers(entry, feed),
+                    language=_language(parsed, entry),
+                )
+            )
+        except IngestError as exc:
+            bad += 1
+            first_problem = first_problem or str(exc)
+    if problem is not None:
+        if not articles:
+            raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
+        log.warning(
+            "feed %s: malformed (%s); using the %d entries recovered", feed.name, problem, len(articles)
+        )
+    if bad:
+        log.warning("feed %s: skipped %d unusable entries (first: %s)", feed.name, bad, first_problem)
+    return articles, bad
+
+
+def _describe(problem: object) -> str:
+    """feedparser's parse error, with the line and column when the XML parser gave them."""
+    line = getattr(problem, "getLineNumber", None)
+    column = getattr(problem, "getColumnNumber", None)
+    message = getattr(problem, "getMessage", None)
+    if callable(line) and callable(column) and callable(message):
+        return f"{message()} at line {line()}, column {column()}"
+    return str(problem) or type(problem).__name__
+
+
+def _language(parsed: Any, entry: Any) -> str:
+    raw = (entry.get("language") or parsed.get("feed", {}).get("language") or "en").strip()
+    lang = raw.split("-")[0].split("_")[0].lower()
+    return lang if 2 <= len(lang) <= 8 and lang.isalpha() else "en"
+
+
+class FeedPoller:
+    """An ``ArticleSource`` over a list of feeds, each polled at its own interval.
+
+    ``once=True`` polls every feed one time and ends (``finsent ingest feeds --once``).
+    Use as ``async with`` to reuse one HTTP connection pool across polls; ``articles()``
+    opens and closes one itself when needed.
+    """
+
+    def __init__(
+        self,
+        feeds: Sequence[FeedConfig],
+        settings: IngestSettings,
+        *,
+        once: bool = False,
+        backoff_max_s: float = BACKOFF_MAX_S,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.feeds = tuple(feeds)
+        self.settings = settings
+        self.once = once
+        self.backoff_max_s = backoff_max_s
+        self.states: dict[str, FeedState] = {feed.name: FeedState() for feed in self.feeds}
+        self._rng = rng or random.Random()  # jitter, not security
+        self._sleep = sleep
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def name(self) -> str:
+        return "feeds"
+
+    def _make_client(self) -> httpx.AsyncClient:
+        timeout = self.settings.request_timeout_s
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            max_redirects=self.settings.max_redirects,
+            headers={"User-Agent": self.settings.user_agent, "Accept": _ACCEPT},
+            transport=self._transport,
+        )
+
+    async def __aenter__(self) -> FeedPoller:
+        if self._client is None:
+            self._client = self._make_client()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def poll(self, feed: FeedConfig) -> PollResult:
+        """One conditional GET of ``feed`` and its articles; raises ``FeedError``.
+
+        Updates the feed's state: validators (ETag / Last-Modified) only after a body was
+        parsed, so a broken response never makes the next poll a 304 over nothing.
+        """
+        state = self.states.setdefault(feed.name, FeedState())
+        state.polls += 1
+        try:
+            response = await self._fetch(feed, state)
+            if response.status == 304:
+                result = PollResult(feed.name, not_modified=True)
+            else:
+                articles, bad = await asyncio.to_thread(
+                    parse_feed,
+                    response.body,
+                    feed,
+                    content_type=response.headers.get("content-type"),
+                    base_url=response.url,
+                )
+                state.etag = response.headers.get("etag") or None
+                state.last_modified = response.headers.get("last-modified") or None
+                result = PollResult(feed.name, False, tuple(articles), bad)
+        except FeedError as exc:
+            state.failures += 1
+            state.last_error = exc.message
+            raise
+        if state.failures:
+            log.info("feed %s: recovered after %d failed polls", feed.name, state.failures)
+        state.failures = 0
+        state.last_error = None
+        state.last_success_at = datetime.now(UTC)
+        state.articles += len(result.articles)
+        return result
+
+    async def _fetch(self, feed: FeedConfig, state: FeedState) -> _Response:
+        if self._client is None:
+            self._client = self._make_client()
+        headers: dict[str, str] = {}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        limit = self.settings.max_body_bytes
+        deadline = self.settings.request_timeout_s
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(deadline):
+                async with self._client.stream("GET", feed.url, headers=headers) as response:
+                    status = response.status_code
+                    if status == 304:
+                        return _Response(304, b"", response.headers, str(response.url))
+                    if not 200 <= status < 300:
+                        raise FeedError(
+                            feed.name,
+                            "http",
+                            f"HTTP {status} {response.reason_phrase} from {response.url}",
+                            retry_after=_retry_after(response.headers.get("retry-after")),
+                        )
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > limit:
+                        raise FeedError(
+                            feed.name, "too_large", f"body of {declared} bytes exceeds {limit}"
+                        )
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > limit:
+                            raise FeedError(
+                                feed.name, "too_large", f"body exceeds {limit} bytes; abandoned"
+                            )
+                    return _Response(status, bytes(body), response.headers, str(response.url))
+        except TimeoutError as exc:
+            raise FeedError(
+                feed.name, "timeout", f"no complete response within {deadline:g} s"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            elapsed = time.monotonic() - started
+            raise FeedError(
+                feed.name, "timeout", f"{type(exc).__name__} after {elapsed:.1f} s"
+            ) from exc
+        except httpx.TooManyRedirects as exc:
+            raise FeedError(
+                feed.name, "redirects", f"more than {self.settings.max_redirects} redirects"
+            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise FeedError(feed.name, "network", f"{type(exc).__name__}: {exc}") from exc
+
+    def _interval(self, feed: FeedConfig) -> float:
+        return feed.interval or self.settings.default_interval_s
+
+    async def _run_feed(self, feed: FeedConfig, queue: asyncio.Queue[Article | None]) -> None:
+        try:
+            while True:
+                interval = self._interval(feed)
+                delay = interval
+                try:
+                    result = await self.poll(feed)
+                except FeedError as exc:
+                    state = self.states[feed.name]
+                    delay = backoff_delay(
+                        state.failures,
+                        interval,
+                        cap=self.backoff_max_s,
+                        retry_after=exc.retry_after,
+                        rng=self._rng,
+                    )
+                    log.warning(
+                        "feed %s: %s (failure %d in a row%s)",
+                        feed.name,
+                        exc.message,
+                        state.failures,
+                        "" if self.once else f"; next try in {delay:.0f} s",
+                    )
+                except Exception:
+                    # a bug in one feed's handling must not end the others, nor this feed for good
+                    state = self.states[feed.name]
+                    state.failures += 1
+                    state.last_error = "internal error"
+                    delay = backoff_delay(
+                        state.failures, interval, cap=self.backoff_max_s, rng=self._rng
+                    )
+                    log.exception("feed %s: unexpected error while polling", feed.name)
+                else:
+                    if result.not_modified:
+                        log.debug("feed %s: not modified", feed.name)
+                    else:
+                        log.debug("feed %s: %d entries", feed.name, len(result.articles))
+                    for article in result.articles:
+                        queue.put_nowait(article)
+                if self.once:
+                    return
+                await self._sleep(delay)
+        finally:
+            queue.put_nowait(None)  # this feed is done (once) or cancelled
+
+    async def articles(self) -> AsyncIterator[Article]:
+        """Articles from all feeds, as they arrive; ends only in ``once`` mode."""
+        # unbounded: one poll adds at most a feed's worth of entries (the body cap bounds it),
+        # and the sentinels telling that a feed is done must never block
+        queue: asyncio.Queue[Article | None] = asyncio.Queue()
+        own_client = self._client is None
+        if own_client:
+            self._client = self._make_client()
+        tasks = [
+            asyncio.create_task(self._run_feed(feed, queue), name=f"feed:{feed.name}")
+            for feed in self.feeds
+        ]
+        running = len(tasks)
+        try:
+            while running:
+                item = await queue.get()
+                if item is None:
+                    running -= 1
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if own_client:
+                await self.aclose()

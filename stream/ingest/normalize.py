@@ -1,0 +1,323 @@
+"""Turn whatever a source hands us into a clean, stable ``Article``.
+
+Every source goes through :func:`make_article`, so the same story gets the same id
+whichever way it arrives: the id is what makes a repeat harmless downstream
+(``ON CONFLICT DO NOTHING``), so everything that feeds it is canonicalised here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import ValidationError
+
+from core.errors import IngestError
+from core.schemas import MAX_BODY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, Article
+
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "article_id",
+    "canonical_url",
+    "clean_text",
+    "make_article",
+    "normalize_tickers",
+    "parse_datetime",
+]
+
+log = logging.getLogger(__name__)
+
+# Publishers' clocks drift a little; beyond this a "future" time is wrong, not early.
+FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+
+# Query parameters that identify the click, not the article: two links that differ only
+# in these are the same story and must get the same id.
+_TRACKING_PARAMS: Final = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "twclid",
+        "li_fat_id",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ncid",
+        "cmpid",
+        "soc_src",
+        "soc_trk",
+        "s_cid",
+        "wt.mc_id",
+        "spm",
+    }
+)
+_TRACKING_PREFIXES: Final = ("utm_", "pk_", "__hs")
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+# Tags whose text is not prose: their content goes with them.
+_SKIP_CONTENT_TAGS: Final = frozenset({"script", "style", "noscript", "template"})
+# Tags that separate words visually; without a space "<p>a</p><p>b</p>" would read "ab".
+_BLOCK_TAGS: Final = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td",
+        "th", "tr", "ul",
+    }
+)  # fmt: skip
+# Something that still looks like markup after one pass: feeds often escape their HTML twice.
+_LEFTOVER_TAG: Final = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
+# Format, surrogate and private-use code points: invisible at best, unencodable at worst.
+_DROP_CATEGORIES: Final = frozenset({"Cf", "Cs", "Co"})
+_WHITESPACE: Final = re.compile(r"\s+")
+
+_TICKER: Final = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+
+
+def canonical_url(url: str) -> str:
+    """The one spelling of ``url`` that every link to the same article shares.
+
+    Lowercases scheme and host, drops credentials, default ports, the fragment, tracking
+    parameters and the trailing slash, and sorts the query. Raises ``ValueError`` for
+    anything that is not an absolute http(s) URL: ids must not hang on ``javascript:``
+    links or relative paths.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise ValueError(f"URL has no host: {url!r}")
+    if ":" in host:  # IPv6 literal: urlsplit removed the brackets
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"bad port in URL: {url!r}") from exc
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    query = urlencode(
+        sorted(
+            (key, value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not _is_tracking(key)
+        )
+    )
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key in _TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES)
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment; entities are decoded by the parser."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_CONTENT_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_CONTENT_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _strip_markup(text: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def clean_text(text: str) -> str:
+    """Plain, single-line text: tags stripped, entities decoded, whitespace collapsed.
+
+    Control, format and surrogate characters are removed (the schema rejects them and
+    they break JSON encoders). Runs a second pass when the first one revealed markup,
+    because many feeds escape their HTML twice (``&lt;p&gt;``).
+    """
+    result = _strip_markup(text)
+    if _LEFTOVER_TAG.search(result):
+        result = _strip_markup(result)
+    # entities the parser leaves alone (e.g. a double-escaped "&amp;amp;")
+    result = html.unescape(result)
+    result = unicodedata.normalize("NFC", result)
+    result = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in result
+        if unicodedata.category(ch) not in _DROP_CATEGORIES
+    )
+    return _WHITESPACE.sub(" ", result).strip()
+
+
+def parse_datetime(value: str | int | float | datetime) -> datetime:
+    """A UTC datetime from ISO 8601, RFC 2822 (RSS), or Unix seconds; naive means UTC.
+
+    Raises ``ValueError`` when nothing fits.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, int | float):
+        parsed = datetime.fromtimestamp(float(value), UTC)
+    else:
+        text = value.strip()
+        if not text:
+            raise ValueError("empty date")
+        try:
+            parsed = datetime.fromtimestamp(float(text), UTC)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                try:
+                    parsed = parsedate_to_datetime(text)
+                except (TypeError, ValueError, IndexError) as exc:
+                    raise ValueError(f"unrecognised date: {text!r}") from exc
+        except OverflowError as exc:
+            raise ValueError(f"date out of range: {text!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def article_id(
+    *, url: str | None, source: str, title: str, published_at: datetime | None
+) -> str:
+    """sha256 hex of the canonical URL, or of source + title + time when there is no URL.
+
+    Without a URL the title is case- and space-folded and the time truncated to the
+    second, so cosmetic differences between two fetches do not split one story in two.
+    ``published_at=None`` (the source gave no time) leaves the time out rather than
+    using the fetch time, which would give the same item a new id on every poll.
+    """
+    if url:
+        key = "url\x1f" + canonical_url(url)
+    else:
+        when = "" if published_at is None else _utc(published_at).replace(microsecond=0).isoformat()
+        folded_title = _WHITESPACE.sub(" ", title).strip().casefold()
+        key = "\x1f".join(("text", source.strip().casefold(), folded_title, when))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def normalize_tickers(raw: Iterable[str]) -> tuple[str, ...]:
+    """Upper-cased, ``$``-stripped, de-duplicated tickers in first-seen order; junk is dropped."""
+    seen: dict[str, None] = {}
+    for item in raw:
+        ticker = item.strip().lstrip("$").upper()
+        if _TICKER.match(ticker):
+            seen.setdefault(ticker, None)
+        elif ticker:
+            log.debug("dropping malformed ticker %r", item)
+    return tuple(seen)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut at a word boundary with an ellipsis: a long body is still worth its first part."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def make_article(
+    *,
+    source: str,
+    title: str,
+    url: str | None = None,
+    summary: str | None = None,
+    published_at: datetime | None = None,
+    fetched_at: datetime | None = None,
+    tickers: Iterable[str] = (),
+    language: str = "en",
+) -> Article:
+    """Normalise one item into an ``Article``; raises ``IngestError`` when it cannot be one.
+
+    Times become UTC (naive means UTC); a missing published time becomes the fetch time;
+    a published time more than ``FUTURE_TOLERANCE`` ahead of the fetch time is clamped to
+    it (a wrong clock or time zone at the source must not put news in the future). An
+    unusable URL is dropped rather than failing the article. An over-long summary is
+    truncated; an over-long title is an error (no headline is 1,000 characters).
+    """
+    fetched = _utc(fetched_at) if fetched_at is not None else datetime.now(UTC)
+    clean_title = clean_text(title)
+    if not clean_title:
+        raise IngestError("article has no title")
+    if len(clean_title) > MAX_TITLE_CHARS:
+        raise IngestError(f"title longer than {MAX_TITLE_CHARS} characters")
+    clean_source = clean_text(source)
+    if not clean_source:
+        raise IngestError("article has no source")
+
+    canon: str | None = None
+    if url:
+        try:
+            canon = canonical_url(url)
+        except ValueError as exc:
+            log.debug("dropping URL of %r: %s", clean_title[:80], exc)
+        if canon is not None and len(canon) > MAX_URL_CHARS:
+            log.debug("dropping URL of %r: longer than %d", clean_title[:80], MAX_URL_CHARS)
+            canon = None
+
+    # the id takes the time as the source gave it: a clamped time would change on every poll
+    original = _utc(published_at) if published_at is not None else None
+    published = original
+    if published is not None and published - fetched > FUTURE_TOLERANCE:
+        log.debug("clamping future time %s of %r", published.isoformat(), clean_title[:80])
+        published = fetched
+
+    clean_summary = clean_text(summary) if summary else ""
+    try:
+        return Article(
+            id=article_id(url=canon, source=clean_source, title=clean_title, published_at=original),
+            source=clean_source,
+            url=canon,
+            title=clean_title,
+            summary=_truncate(clean_summary, MAX_BODY_CHARS) or None,
+            language=language,
+            published_at=published if published is not None else fetched,
+            fetched_at=fetched,
+            tickers=normalize_tickers(tickers),
+        )
+    except ValidationError as exc:
+        raise IngestError(f"invalid article {clean_title[:80]!r}: {exc}") from exc

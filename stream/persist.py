@@ -1,0 +1,197 @@
+"""Write one batch to PostgreSQL in one transaction, idempotently.
+
+Kafka delivers at least once; this makes the effect exactly once: articles and scores
+are inserted with ``ON CONFLICT DO NOTHING``, and only the articles this transaction
+really inserted increment the time buckets. Offsets are committed after it commits.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.db import session_scope
+from core.schemas import Article, ArticleScored, DeadLetter
+from core.tables import Article as ArticleRow
+from core.tables import ArticleEntity, ArticleScore, DeadLetterRow, SentimentBucket, WorkerStatus
+from stream.buckets import bucket_increments
+
+__all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
+
+
+@dataclass(frozen=True)
+class BatchWrite:
+    """What one batch asks the database to hold."""
+
+    articles: Sequence[Article]
+    scores: Sequence[ArticleScored]
+    dead_letters: Sequence[DeadLetter]
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    worker_id: str
+    started_at: datetime
+    model_name: str
+    model_version: str
+    provider: str
+    articles_total: int
+    batches_total: int
+    dead_letters_total: int
+    last_batch_size: int
+    last_batch_ms: float
+    articles_per_s: float
+
+
+def persist_batch(
+    engine: Engine,
+    batch: BatchWrite,
+    widths_s: Sequence[int],
+    report: WorkerReport | None = None,
+) -> set[str]:
+    """Write the batch; return the ids of the articles that were new."""
+    with session_scope(engine) as session:
+        new_ids = _insert_articles(session, batch.articles)
+        _insert_scores(session, batch.scores)
+        fresh = [s for s in batch.scores if s.article_id in new_ids]
+        _insert_entities(session, fresh)
+        _increment_buckets(session, fresh, widths_s)
+        _insert_dead_letters(session, batch.dead_letters)
+        if report is not None:
+            _upsert_report(session, report)
+    return new_ids
+
+
+def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
+    if not articles:
+        return set()
+    rows = [
+        {
+            "id": a.id,
+            "source": a.source,
+            "url": a.url,
+            "title": a.title,
+            "summary": a.summary,
+            "language": a.language,
+            "published_at": a.published_at,
+            "fetched_at": a.fetched_at,
+            "tickers_hinted": list(a.tickers),
+        }
+        for a in articles
+    ]
+    stmt = insert(ArticleRow).values(rows).on_conflict_do_nothing(index_elements=["id"])
+    return set(session.scalars(stmt.returning(ArticleRow.id)))
+
+
+def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
+    if not scores:
+        return
+    rows = [
+        {
+            "article_id": s.article_id,
+            "model_version": s.model_version,
+            "model_name": s.model_name,
+            "sentiment": s.sentiment,
+            "p_negative": s.p_negative,
+            "p_neutral": s.p_neutral,
+            "p_positive": s.p_positive,
+            "score": s.score,
+            "topic": s.topic,
+            "topic_probs": {t.topic: t.probability for t in s.topics},
+            "scored_at": s.scored_at,
+        }
+        for s in scores
+    ]
+    session.execute(insert(ArticleScore).values(rows).on_conflict_do_nothing())
+
+
+def _insert_entities(session: Session, scores: Sequence[ArticleScored]) -> None:
+    rows = [
+        {
+            "article_id": s.article_id,
+            "ticker": e.ticker,
+            "span_start": e.start,
+            "span_end": e.end,
+            "mention": s.title[e.start : e.end] if e.in_title else e.ticker,
+            "in_title": e.in_title,
+            "relevance": e.relevance,
+            "sentiment": e.sentiment,
+        }
+        for s in scores
+        for e in s.entities
+    ]
+    if rows:
+        session.execute(insert(ArticleEntity).values(rows).on_conflict_do_nothing())
+
+
+def _increment_buckets(
+    session: Session, scores: Sequence[ArticleScored], widths_s: Sequence[int]
+) -> None:
+    increments = bucket_increments(scores, widths_s)
+    if not increments:
+        return
+    # a fixed row order, so concurrent workers lock shared buckets in the same order (no deadlock)
+    ordered = sorted(
+        increments.items(),
+        key=lambda kv: (kv[0].scope_kind, kv[0].scope_key, kv[0].width_s, kv[0].bucket_start),
+    )
+    rows = [
+        {
+            "scope_kind": k.scope_kind,
+            "scope_key": k.scope_key,
+            "width_s": k.width_s,
+            "bucket_start": k.bucket_start,
+            "n_total": c.n_total,
+            "n_negative": c.n_negative,
+            "n_neutral": c.n_neutral,
+            "n_positive": c.n_positive,
+            "score_sum": c.score_sum,
+        }
+        for k, c in ordered
+    ]
+    stmt = insert(SentimentBucket).values(rows)
+    counters = ("n_total", "n_negative", "n_neutral", "n_positive", "score_sum")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope_kind", "scope_key", "width_s", "bucket_start"],
+        set_={c: getattr(SentimentBucket, c) + getattr(stmt.excluded, c) for c in counters},
+    )
+    session.execute(stmt)
+
+
+def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> None:
+    if not letters:
+        return
+    rows = [
+        {
+            "topic": d.topic,
+            "partition": d.partition,
+            "offset": d.offset,
+            "stage": d.stage,
+            "error": d.error,
+            "raw": base64.b64decode(d.raw_b64),
+            "failed_at": d.failed_at,
+        }
+        for d in letters
+    ]
+    session.execute(
+        insert(DeadLetterRow)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_dead_letters_position")
+    )
+
+
+def _upsert_report(session: Session, report: WorkerReport) -> None:
+    values = {**report.__dict__, "updated_at": datetime.now(UTC)}
+    stmt = insert(WorkerStatus).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["worker_id"],
+            set_={k: stmt.excluded[k] for k in values if k != "worker_id"},
+        )
+    )

@@ -1,0 +1,142 @@
+"""From raw Kafka messages to scored articles and dead letters: one batch, no I/O.
+
+Decoding, validation and classification failures become dead letters carrying the
+raw bytes, the error and the stage; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from core.classifier import Classification, Classifier
+from core.schemas import Article, ArticleScored, DeadLetter, TopicProbability
+from stream.persist import BatchWrite
+from stream.tagging import tag_tickers
+
+__all__ = ["RawMessage", "score_batch"]
+
+log = logging.getLogger(__name__)
+
+# how much of an error message a dead letter keeps
+_MAX_ERROR_CHARS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def _dead(message: RawMessage, stage: str, error: str) -> DeadLetter:
+    return DeadLetter(
+        stage=stage,  # type: ignore[arg-type]
+        error=error[:_MAX_ERROR_CHARS],
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key.decode("utf-8", "replace") if message.key is not None else None,
+        raw_b64=base64.b64encode(message.value or b"").decode("ascii"),
+    )
+
+
+def _validate(message: RawMessage) -> Article | DeadLetter:
+    if message.value is None:
+        return _dead(message, "decode", "empty message (tombstone)")
+    try:
+        text = message.value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _dead(message, "decode", f"not UTF-8: {exc}")
+    try:
+        return Article.model_validate_json(text)
+    except ValidationError as exc:
+        return _dead(message, "validate", _describe(exc))
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in err["loc"]) or "<message>"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _text_of(article: Article) -> str:
+    # the headline carries the sentiment; a short summary helps when the title is terse
+    if article.summary and len(article.title) < 40:
+        return f"{article.title}. {article.summary[:300]}"
+    return article.title
+
+
+def _classify(
+    classifier: Classifier, articles: Sequence[Article]
+) -> list[Classification | Exception]:
+    texts = [_text_of(a) for a in articles]
+    try:
+        return list(classifier.classify(texts))
+    except Exception:  # noqa: BLE001 - find the culprit one by one, keep the rest
+        log.warning("classifier failed on a batch of %d; retrying one by one", len(texts))
+    results: list[Classification | Exception] = []
+    for text in texts:
+        try:
+            results.append(classifier.classify([text])[0])
+        except Exception as exc:  # noqa: BLE001
+            results.append(exc)
+    return results
+
+
+def score_batch(
+    messages: Sequence[RawMessage], classifier: Classifier, *, top_topics: int = 3
+) -> BatchWrite:
+    received_at = datetime.now(UTC)
+    articles: dict[str, Article] = {}
+    origin: dict[str, RawMessage] = {}
+    dead: list[DeadLetter] = []
+    for message in messages:
+        outcome = _validate(message)
+        if isinstance(outcome, DeadLetter):
+            dead.append(outcome)
+        elif outcome.id not in articles:  # a repeat within the batch is scored once
+            articles[outcome.id] = outcome
+            origin[outcome.id] = message
+
+    valid = list(articles.values())
+    scored: list[ArticleScored] = []
+    kept: list[Article] = []
+    scored_at = datetime.now(UTC)
+    for article, result in zip(valid, _classify(classifier, valid), strict=True):
+        if isinstance(result, Exception):
+            dead.append(_dead(origin[article.id], "classify", f"{type(result).__name__}: {result}"))
+            continue
+        kept.append(article)
+        topics = sorted(result.topic_probs.items(), key=lambda kv: -kv[1])[:top_topics]
+        scored.append(
+            ArticleScored(
+                article_id=article.id,
+                source=article.source,
+                title=article.title,
+                url=article.url,
+                published_at=article.published_at,
+                model_name=classifier.model_name,
+                model_version=classifier.model_version,
+                sentiment=result.sentiment,
+                p_negative=result.p_negative,
+                p_neutral=result.p_neutral,
+                p_positive=result.p_positive,
+                score=max(-1.0, min(1.0, result.score)),
+                topic=result.topic,
+                topics=tuple(TopicProbability(topic=t, probability=p) for t, p in topics),
+                entities=tuple(tag_tickers(article.title, article.summary, article.tickers)),
+                received_at=received_at,
+                scored_at=scored_at,
+            )
+        )
+    return BatchWrite(articles=kept, scores=scored, dead_letters=dead)

@@ -1,0 +1,211 @@
+"""The stream worker: a faust app that scores ``news.raw`` into PostgreSQL and ``news.scored``.
+
+At-least-once delivery made exactly-once in effect (see ``stream.persist``):
+- one agent, concurrency 1, batches taken with ``noack_take``: faust never acks on its own
+  (faust-streaming #606/#315: concurrency > 1 or an exception could commit past an
+  unprocessed message);
+- a batch is acked only after its PostgreSQL transaction commits and its dead letters
+  and scored records are delivered; faust commits offsets of acked messages only.
+A crash at any point redelivers the unacked batch, and the idempotent write absorbs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from core.classifier import Classifier
+from core.config import Settings
+from core.db import make_engine
+from core.schemas import DeadLetter
+from core.services import KafkaTarget, resolve_database_url, resolve_kafka
+from stream.classifiers import load_classifier
+from stream.persist import BatchWrite, WorkerReport, persist_batch
+from stream.scoring import RawMessage, score_batch
+from stream.topics import ensure_topics
+
+__all__ = ["BatchProcessor", "create_app", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+class BatchProcessor:
+    """Scores and persists batches; owns the database retry policy and the counters."""
+
+    def __init__(self, settings: Settings, classifier: Classifier, engine: Engine) -> None:
+        self.settings = settings
+        self.classifier = classifier
+        self.engine = engine
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = datetime.now(UTC)
+        self.articles_total = 0
+        self.batches_total = 0
+        self.dead_letters_total = 0
+        self._first_article_at: float | None = None
+
+    def process(self, messages: Sequence[RawMessage]) -> BatchWrite:
+        """Runs in a thread: classification and the database must not block the event loop."""
+        t0 = time.perf_counter()
+        batch = score_batch(messages, self.classifier)
+        batch = self._persist_with_retry(batch, batch_ms=(time.perf_counter() - t0) * 1000)
+        self.batches_total += 1
+        self.articles_total += len(batch.scores)
+        self.dead_letters_total += len(batch.dead_letters)
+        return batch
+
+    def _report(self, batch: BatchWrite, batch_ms: float) -> WorkerReport:
+        batch_size = len(batch.scores)
+        now = time.monotonic()
+        if self._first_article_at is None:
+            self._first_article_at = now
+        elapsed = max(now - self._first_article_at, 1e-6)
+        return WorkerReport(
+            worker_id=self.worker_id,
+            started_at=self.started_at,
+            model_name=self.classifier.model_name,
+            model_version=self.classifier.model_version,
+            provider=str(getattr(self.classifier, "provider", "unknown")),
+            articles_total=self.articles_total + batch_size,
+            batches_total=self.batches_total + 1,
+            dead_letters_total=self.dead_letters_total + len(batch.dead_letters),
+            last_batch_size=batch_size,
+            last_batch_ms=batch_ms,
+            articles_per_s=(self.articles_total + batch_size) / elapsed if elapsed > 1 else 0.0,
+        )
+
+    def _persist_with_retry(self, batch: BatchWrite, batch_ms: float) -> BatchWrite:
+        widths = self.settings.worker.bucket_widths_s
+        delay = 0.5
+        while True:
+            try:
+                persist_batch(self.engine, batch, widths, self._report(batch, batch_ms))
+                return batch
+            except OperationalError as exc:
+                # the database is down or unreachable: wait and retry the same batch;
+                # nothing is acked meanwhile, so nothing is lost
+                log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self.settings.worker.db_retry_max_s)
+            except DBAPIError as exc:
+                # the data itself was refused: isolate the offending articles
+                log.error("database refused the batch (%s); writing one by one", exc.orig)
+                return self._persist_one_by_one(batch, widths)
+
+    def _persist_one_by_one(self, batch: BatchWrite, widths: Sequence[int]) -> BatchWrite:
+        kept_articles, kept_scores = [], []
+        dead = list(batch.dead_letters)
+        for article, score in zip(batch.articles, batch.scores, strict=True):
+            try:
+                persist_batch(self.engine, BatchWrite([article], [score], []), widths)
+                kept_articles.append(article)
+                kept_scores.append(score)
+            except DBAPIError as exc:
+                dead.append(
+                    DeadLetter(
+                        stage="persist",
+                        error=str(exc.orig)[:2000],
+                        topic=self.settings.kafka.raw_topic,
+                        partition=-1,
+                        offset=-1,
+                        key=article.id,
+                        raw_b64=_b64(article.model_dump_json().encode()),
+                    )
+                )
+        persist_batch(self.engine, BatchWrite([], [], dead), widths)
+        return BatchWrite(kept_articles, kept_scores, dead)
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor) -> faust.App:
+    tansu: dict[str, Any] = (
+        # the embedded broker makes group joins wait half the session timeout (STACK-NOTES)
+        {"broker_session_timeout": 6.0, "broker_heartbeat_interval": 2.0} if kafka.embedded else {}
+    )
+    app = faust.App(
+        settings.worker.app_id,
+        broker=f"kafka://{kafka.bootstrap_servers}",
+        store="memory://",
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=False,
+        autodiscover=False,
+        **tansu,
+    )
+    raw_topic = app.topic(
+        settings.kafka.raw_topic, key_serializer="raw", value_serializer="raw", internal=False
+    )
+    scored_topic = app.topic(settings.kafka.scored_topic, key_serializer="raw", value_serializer="raw")
+    dlq_topic = app.topic(settings.kafka.dlq_topic, key_serializer="raw", value_serializer="raw")
+    batch_size = settings.worker.batch_size
+    within = settings.worker.batch_timeout_s
+
+    async def publish(batch: BatchWrite) -> None:
+        pending: list[Awaitable[Any]] = []
+        for letter in batch.dead_letters:
+            key = letter.key.encode() if letter.key else None
+            pending.append(await dlq_topic.send(key=key, value=letter.model_dump_json().encode()))
+        for score in batch.scores:
+            pending.append(
+                await scored_topic.send(
+                    key=score.article_id.encode(), value=score.model_dump_json().encode()
+                )
+            )
+        # wait for the broker's acknowledgement before the input offsets may be committed
+        await asyncio.gather(*pending)
+
+    @app.agent(raw_topic, concurrency=1)
+    async def score_articles(stream: faust.StreamT[Any]) -> None:
+        async for events in stream.noack_take(batch_size, within=within):
+            messages = [
+                RawMessage(
+                    topic=e.message.topic,
+                    partition=e.message.partition,
+                    offset=e.message.offset,
+                    key=e.message.key,
+                    value=e.message.value,
+                )
+                for e in events
+            ]
+            batch = await asyncio.to_thread(processor.process, messages)
+            await publish(batch)
+            for event in events:
+                await stream.ack(event)
+            if batch.dead_letters:
+                log.warning("%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name())
+
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the worker until SIGINT/SIGTERM (blocking)."""
+    kafka = resolve_kafka(settings)
+    database_url = resolve_database_url(settings)
+    ensure_topics(kafka.bootstrap_servers, settings.kafka)
+    classifier = load_classifier(settings.model)
+    log.info(
+        "worker scoring with %s %s on %s",
+        classifier.model_name,
+        classifier.model_version,
+        getattr(classifier, "provider", "cpu"),
+    )
+    processor = BatchProcessor(settings, classifier, make_engine(database_url))
+    app = create_app(settings, kafka, processor)
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()
