@@ -147,9 +147,7 @@ def _duplicate_loc(data: Any, message: str) -> tuple[int | str, ...]:
     match = re.search(r"duplicate feed name '(.*)'", message)
     feeds = data.get("feeds") if isinstance(data, dict) else None
     if match and isinstance(feeds, list):
-        hits = [
-            i for i, f in enumerate(feeds) if isinstance(f, dict) and f.get("name") == match[1]
-        ]
+        hits = [i for i, f in enumerate(feeds) if isinstance(f, dict) and f.get("name") == match[1]]
         if len(hits) > 1:
             return ("feeds", hits[1], "name")
     return ()

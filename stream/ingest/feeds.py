@@ -159,7 +159,11 @@ def _entry_tickers(entry: Any, feed: FeedConfig) -> list[str]:
 
 
 def parse_feed(
-    body: bytes, feed: FeedConfig, *, content_type: str | None = None, base_url: str | None = None,
+    body: bytes,
+    feed: FeedConfig,
+    *,
+    content_type: str | None = None,
+    base_url: str | None = None,
     fetched_at: datetime | None = None,
 ) -> tuple[list[Article], int]:
     """Articles from the bytes of an RSS/Atom document, and how many entries were unusable.
@@ -211,10 +215,15 @@ def parse_feed(
         if not articles:
             raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
         log.warning(
-            "feed %s: malformed (%s); using the %d entries recovered", feed.name, problem, len(articles)
+            "feed %s: malformed (%s); using the %d entries recovered",
+            feed.name,
+            problem,
+            len(articles),
         )
     if bad:
-        log.warning("feed %s: skipped %d unusable entries (first: %s)", feed.name, bad, first_problem)
+        log.warning(
+            "feed %s: skipped %d unusable entries (first: %s)", feed.name, bad, first_problem
+        )
     return articles, bad
 
 

@@ -214,9 +214,7 @@ def parse_datetime(value: str | int | float | datetime) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def article_id(
-    *, url: str | None, source: str, title: str, published_at: datetime | None
-) -> str:
+def article_id(*, url: str | None, source: str, title: str, published_at: datetime | None) -> str:
     """sha256 hex of the canonical URL, or of source + title + time when there is no URL.
 
     Without a URL the title is case- and space-folded and the time truncated to the
