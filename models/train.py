@@ -83,8 +83,8 @@ def _freeze(model: MultiTaskModel, cfg: TrainConfig) -> None:
         if isinstance(word, nn.Embedding):
             word.weight.requires_grad_(False)
     if cfg.freeze_layers:
-        layers = enc.encoder.layer
-        for layer in list(layers)[: cfg.freeze_layers]:
+        layers = enc.encoder.layer  # type: ignore[union-attr]
+        for layer in list(layers)[: cfg.freeze_layers]:  # type: ignore[arg-type]
             layer.requires_grad_(False)
 
 
@@ -283,6 +283,7 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
         )
 
     t0 = time.monotonic()
+    start_step = step
     seen = seen_before
     window: list[float] = []
     with _progress(console, info.is_main and console.is_terminal) as progress:
@@ -325,15 +326,8 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                     losses.append(float(np.mean(window)))
                     window = []
                     if info.is_main and not console.is_terminal:
-                        eta = (
-                            (total - step)
-                            * (elapsed - elapsed_before)
-                            / max(
-                                1,
-                                step
-                                - (int(seen_before / max(1, cfg.batch_size * info.world_size))),
-                            )
-                        )
+                        per_step = (time.monotonic() - t0) / max(1, step - start_step)
+                        eta = (total - step) * per_step
                         console.print(
                             f"step {step}/{total} epoch {epoch} loss {losses[-1]:.4f} "
                             f"{speed:.2f} ex/s lr {sched.get_last_lr()[0]:.2e} "
