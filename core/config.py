@@ -86,6 +86,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         extra="ignore",
+        populate_by_name=True,
     )
 
     kafka_bootstrap_servers: str | None = Field(

@@ -149,6 +149,8 @@ class EmbeddedPostgres:
             capture_output=True,
             text=True,
             user=self._user,
+            group=self._user,
+            extra_groups=[] if self._user else None,
             check=False,
         )
         if result.returncode != 0:

@@ -106,7 +106,11 @@ class ChildProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent(self.death_signal),  # noqa: PLW1509
+                # as another user, drop root's groups too: a group match on a parent
+                # directory would override its "others may traverse" bit
                 user=self.user,
+                group=self.user,
+                extra_groups=[] if self.user else None,
                 env=self.env,
                 # own process group: Ctrl-C in the terminal reaches finsent, which stops
                 # services in order, instead of killing them all at once

@@ -1,0 +1,107 @@
+"""Session fixtures on real components: the embedded Tansu broker and embedded PostgreSQL.
+
+With KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL set in the environment of the test run, the
+same tests run against that external cluster and server instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from core import migrate
+from core.config import Settings
+from core.db import make_engine
+from core.services import Services
+
+# Variables a developer's shell may carry that would make tests read the wrong config.
+_SCRUBBED_PREFIXES = ("FINSENT_",)
+
+
+@pytest.fixture(autouse=True)
+def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """Broker and database for the whole run (embedded unless configured externally)."""
+    data_dir = tmp_path_factory.mktemp("finsent-data")
+    settings = Settings(
+        data_dir=data_dir,
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        database_url=os.environ.get("DATABASE_URL"),
+    )
+    with Services(settings) as started:
+        assert started.database_url is not None
+        migrate.upgrade(started.database_url)
+        yield started
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(services: Services) -> str:
+    assert services.kafka is not None
+    return services.kafka.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def database_url(services: Services) -> str:
+    assert services.database_url is not None
+    return services.database_url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    """The test database, emptied of everything a previous test wrote."""
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars().all()
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    return engine
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Unique topic names per test, so tests never read each other's messages."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def service_env(services: Services, topic_prefix: str) -> dict[str, str]:
+    """Environment for a finsent child process wired to the test services and topics."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env.update(services.env())
+    env.update(
+        {
+            "FINSENT_KAFKA__RAW_TOPIC": f"{topic_prefix}.raw",
+            "FINSENT_KAFKA__SCORED_TOPIC": f"{topic_prefix}.scored",
+            "FINSENT_KAFKA__DLQ_TOPIC": f"{topic_prefix}.dlq",
+            "FINSENT_WORKER__APP_ID": f"{topic_prefix}-worker",
+            "FINSENT_DATA_DIR": str(services.settings.data_dir),
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,159 @@
+"""Builders and probes shared by tests: article payloads, a worker process, recounts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka import KafkaConsumer, KafkaProducer
+
+REPO = Path(__file__).resolve().parent.parent
+
+HEADLINES = (
+    "$AAPL Apple shares plunge after earnings miss",
+    "Tesla $TSLA beats estimates as deliveries surge",
+    "Fed holds rates steady, signals patience",
+    "$XOM Exxon cuts outlook as crude prices fall",
+    "NASDAQ:MSFT Microsoft raises dividend after record quarter",
+    "JPMorgan ($JPM) faces probe over trading losses",
+    "Markets close flat ahead of jobs report",
+    "$NVDA Nvidia rallies on strong data-center demand",
+)
+
+
+def article_payload(i: int, *, source: str = "wire", published_at: datetime | None = None) -> dict[str, Any]:
+    title = f"{HEADLINES[i % len(HEADLINES)]} (story {i})"
+    url = f"https://news.example.com/story/{i}"
+    when = published_at or datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(seconds=7 * i)
+    return {
+        "id": hashlib.sha256(url.encode()).hexdigest(),
+        "source": source,
+        "url": url,
+        "title": title,
+        "published_at": when.isoformat(),
+        "fetched_at": when.isoformat(),
+    }
+
+
+MALFORMED: tuple[bytes, ...] = (
+    b"{not json",
+    b"\xff\xfe\x00garbage",
+    b"",
+    b"[]",
+    b'{"id": "short", "source": "x", "title": "t", "published_at": "2026-01-01T00:00:00Z", "fetched_at": "2026-01-01T00:00:00Z"}',
+    b'{"source": "x", "title": "missing id"}',
+    json.dumps({"id": "a" * 64, "source": "x", "title": "", "published_at": "2026-01-01T00:00:00Z",
+                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
+    json.dumps({"id": "b" * 64, "source": "x", "title": "naive time", "published_at": "2026-01-01T00:00:00",
+                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
+    json.dumps({"id": "c" * 64, "source": "x", "title": "x" * 5000, "published_at": "2026-01-01T00:00:00Z",
+                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
+    json.dumps({"id": "d" * 64, "source": "x", "title": "ctrl \x07 char", "published_at": "2026-01-01T00:00:00Z",
+                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
+)
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    # idempotence off: the embedded broker's restarts make it fatal (STACK-NOTES)
+    return KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5)
+
+
+def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
+    prod = producer(bootstrap)
+    n = 0
+    for key, value in messages:
+        prod.send(topic, key=key, value=value)
+        n += 1
+    prod.flush()
+    prod.close()
+    return n
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30) -> list[Any]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=2000,
+    )
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return records
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "worker"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def buckets_from_table(engine: Engine) -> Counter[tuple[str, str, int, datetime, str]]:
+    """(kind, key, width, start, counter) -> value, as the worker maintained them."""
+    out: Counter[tuple[str, str, int, datetime, str]] = Counter()
+    with engine.connect() as conn:
+        for row in conn.execute(text("SELECT * FROM sentiment_buckets")).mappings():
+            key = (row["scope_kind"], row["scope_key"], row["width_s"], row["bucket_start"])
+            for c in ("n_total", "n_negative", "n_neutral", "n_positive"):
+                if row[c]:
+                    out[(*key, c)] = row[c]
+    return out
+
+
+def buckets_recounted(engine: Engine, widths: Iterable[int] = (60, 3600, 86400)) -> Counter[tuple[str, str, int, datetime, str]]:
+    """The same counters computed from scratch from the article rows."""
+    out: Counter[tuple[str, str, int, datetime, str]] = Counter()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.id, a.source, a.published_at, s.topic, s.sentiment FROM articles a "
+                "JOIN article_scores s ON s.article_id = a.id"
+            )
+        ).all()
+        tickers: dict[str, list[str]] = {}
+        for article_id, ticker in conn.execute(text("SELECT article_id, ticker FROM article_entities")):
+            tickers.setdefault(article_id, []).append(ticker)
+    for article_id, source, published_at, topic, sentiment in rows:
+        scopes = [("market", "all"), ("topic", topic), ("source", source)]
+        scopes += [("ticker", t) for t in tickers.get(article_id, [])]
+        for width in widths:
+            epoch = int(published_at.timestamp())
+            start = datetime.fromtimestamp(epoch - epoch % width, tz=UTC)
+            for kind, key in scopes:
+                out[(kind, key, width, start, "n_total")] += 1
+                out[(kind, key, width, start, f"n_{sentiment}")] += 1
+    return out
