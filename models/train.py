@@ -198,6 +198,18 @@ def _soft_arrays(
     return torch.from_numpy(s), torch.from_numpy(t), torch.from_numpy(have)
 
 
+def _command_line() -> str:
+    """How the run was started, as a user would type it."""
+    args = sys.argv[1:]
+    if sys.argv and sys.argv[0].endswith(("models/cli.py", "finsent")):
+        prefix = "finsent model" if not sys.argv[0].endswith("finsent") else "finsent"
+        torchrun = os.environ.get("WORLD_SIZE")
+        if torchrun and int(torchrun) > 1:
+            prefix = f"torchrun --nproc_per_node {torchrun} -m models.cli"
+        return " ".join([prefix, *args])
+    return " ".join(sys.argv)
+
+
 def train(cfg: TrainConfig, *, console: Console | None = None) -> Path:
     """Run (or resume) a training run; returns the final model directory."""
     info = init_distributed()
@@ -353,7 +365,7 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
         model.save(final)
         summary = {
             "config": cfg.to_dict(),
-            "command": " ".join(sys.argv),
+            "command": _command_line(),
             "world_size": info.world_size,
             "steps": total,
             "examples": len(data),
