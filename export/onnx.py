@@ -22,6 +22,7 @@ import onnx
 
 from core.errors import ModelError
 from export.config import INPUT_NAMES, OUTPUT_NAMES
+from export.quantize import quiet_onnxruntime_logs
 
 if TYPE_CHECKING:
     from models.modeling import MultiTaskModel
@@ -111,7 +112,7 @@ def optimize_graph(
     options.enable_attention = fuse_attention
     # EmbedLayerNormalization needs the fused Attention's mask index to be useful
     options.enable_embed_layer_norm = fuse_attention
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet_onnxruntime_logs():
         warnings.simplefilter("ignore")
         opt = optimize_model(
             str(src),
@@ -121,13 +122,13 @@ def optimize_graph(
             opt_level=0,
             optimization_options=options,
         )
-    # Stale value_info from the exporter contradicts the fused shapes and makes the
-    # quantizer's shape inference fail; onnx re-infers what it needs.
-    del opt.model.graph.value_info[:]
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    opt.save_model_to_file(str(dst))
+        # Stale value_info from the exporter contradicts the fused shapes and makes the
+        # quantizer's shape inference fail; onnx re-infers what it needs.
+        del opt.model.graph.value_info[:]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        opt.save_model_to_file(str(dst))
+        stats: dict[str, int] = opt.get_fused_operator_statistics()
     check_contract(dst)
-    stats: dict[str, int] = opt.get_fused_operator_statistics()
     return {k: int(v) for k, v in stats.items() if v}
 
 

@@ -16,7 +16,7 @@ import onnx
 from core.errors import ModelError
 from export.config import QuantizationConfig
 
-__all__ = ["QuantCensus", "census", "quantize"]
+__all__ = ["QuantCensus", "census", "quantize", "quiet_onnxruntime_logs"]
 
 Feed = dict[str, np.ndarray[Any, Any]]
 
@@ -32,16 +32,15 @@ _QOPERATOR_MATMULS = {
 
 
 @contextlib.contextmanager
-def _quiet_root_logger() -> Iterator[None]:
+def quiet_onnxruntime_logs() -> Iterator[None]:
     # onnxruntime.quantization logs "consider pre-processing" and per-tensor type
     # notes on the *root* logger at WARNING; they are expected for fused graphs.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    # onnxruntime.transformers logs every fusion at INFO on module-named loggers.
+    logging.disable(logging.WARNING)
     try:
         yield
     finally:
-        root.setLevel(level)
+        logging.disable(logging.NOTSET)
 
 
 class _Feeds:
@@ -78,8 +77,9 @@ def quantize(
     # Fused contrib ops (SkipLayerNormalization, BiasGelu...) have no onnx shape
     # inference: their outputs are float, which is what this tells the quantizer.
     extra: dict[str, Any] = {"DefaultTensorType": onnx.TensorProto.FLOAT}
+    exclude = _head_nodes(src) if config.keep_heads_fp32 else []
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with _quiet_root_logger():
+    with quiet_onnxruntime_logs():
         if config.mode == "dynamic":
             quantize_dynamic(
                 src,
@@ -88,6 +88,7 @@ def quantize(
                 per_channel=config.per_channel,
                 reduce_range=config.reduce_range,
                 weight_type=types[config.weight_type],
+                nodes_to_exclude=exclude,
                 extra_options=extra,
             )
         else:
@@ -113,13 +114,23 @@ def quantize(
                 weight_type=types[config.weight_type],
                 calibrate_method=methods[config.calibration_method],
                 calibration_providers=["CPUExecutionProvider"],
+                nodes_to_exclude=exclude,
                 extra_options=extra,
             )
     return dst
 
 
+def _head_nodes(path: Path) -> list[str]:
+    """The classification heads: Gemm nodes (the encoder's linears export as MatMul)."""
+    model = onnx.load(str(path), load_external_data=False)
+    gemms = [n.name for n in model.graph.node if n.op_type == "Gemm"]
+    # quantize_dynamic first rewrites each Gemm into "<name>_MatMul" + Add
+    return gemms + [f"{g}_MatMul" for g in gemms]
+
+
 class QuantCensus(dict[str, int]):
-    """Counts of weight matmuls by kind: ``quantized``, ``float`` (left in fp32)."""
+    """Counts of weight matmuls: ``quantized`` (int8), ``float`` (encoder matmuls left
+    in fp32: should be 0) and ``float_heads`` (the classification heads, fp32 on purpose)."""
 
 
 def _weight_names(model: onnx.ModelProto) -> set[str]:
@@ -153,5 +164,5 @@ def census(path: Path) -> QuantCensus:
             if any(i in dq_of_weight for i in node.input):
                 counts["quantized"] += 1
             elif any(i in weights for i in node.input):
-                counts["float"] += 1
-    return QuantCensus({"quantized": counts["quantized"], "float": counts["float"]})
+                counts["float_heads" if node.op_type == "Gemm" else "float"] += 1
+    return QuantCensus({k: counts[k] for k in ("quantized", "float", "float_heads")})

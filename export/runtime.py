@@ -25,6 +25,7 @@ article's language and may choose to drop or flag it.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -47,6 +48,7 @@ from export.config import INPUT_NAMES, OUTPUT_NAMES
 __all__ = [
     "ARTIFACT_DIR_NAME",
     "EMPTY_TOPIC",
+    "TRAINING_PREPROCESSING",
     "OnnxClassifier",
     "clean_text",
     "default_artifact_dir",
@@ -62,10 +64,14 @@ EMPTY_TOPIC = "General News | Opinion"
 # Characters kept per token of max_length before tokenizing: WordPiece tokens average
 # ~4-5 characters in English news, so this never cuts text the model would have seen.
 _CHARS_PER_TOKEN = 16
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# the same pattern as models.data.clean_text (training); a test pins the equivalence
+_URL = re.compile(r"https?://\S+")
 _SPACES = re.compile(r"\s+")
 # known preprocessing steps a card may ask for; an unknown one means a newer exporter
-_PREPROCESSORS = {"strip_urls", "collapse_whitespace"}
+_PREPROCESSORS = {"html_unescape", "strip_urls", "collapse_whitespace"}
+# what models.data.clean_text does before training's tokenizer; the exporter writes it
+# into the card and the runtime replays it
+TRAINING_PREPROCESSING = ("html_unescape", "strip_urls", "collapse_whitespace")
 
 
 def default_artifact_dir() -> Path:
@@ -88,15 +94,17 @@ def clean_text(
         text = bytes(text).decode("utf-8", errors="replace")
     elif not isinstance(text, str):
         raise TypeError(f"classify() takes str (or bytes), got {type(text).__name__}")
-    # Lone surrogates (from a bad JSON \ud800 escape) cannot be UTF-8 encoded for the
-    # Rust tokenizer; round-trip them to U+FFFD first.
-    text = text.encode("utf-8", errors="replace").decode("utf-8")
     # cut before the per-character work: cost is bounded by max_chars, not input size
     text = text[: max_chars * 2]
-    if not text.isprintable():
-        text = "".join(_decontrol(c) if not c.isprintable() else c for c in text)
+    # Lone surrogates (from a bad JSON \ud800 escape) cannot be UTF-8 encoded for the
+    # Rust tokenizer; the round trip turns them into "?".
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    if "html_unescape" in preprocessing:
+        text = html.unescape(text)
     if "strip_urls" in preprocessing:
         text = _URL.sub(" ", text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else _decontrol(c) for c in text)
     text = _SPACES.sub(" ", text).strip()
     return text[:max_chars]
 
