@@ -57,6 +57,9 @@ _ACCEPT: Final = (
 _TAG_TICKER: Final = re.compile(r"^(?:[A-Za-z]{2,10}:\s*|\$)([A-Za-z][A-Za-z0-9.\-]{0,9})$")
 
 
+_BENIGN_BOZO: Final = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+
+
 class FeedError(IngestError):
     """One poll of one feed failed; ``kind`` says how (for logs and metrics)."""
 
@@ -178,7 +181,10 @@ def parse_feed(
     # a file object, never bytes: feedparser opens bytes that look like a path as a file
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     entries = list(parsed.get("entries") or ())
-    problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    # many servers send good feeds as text/html or with a wrong charset: not worth a warning
+    benign = isinstance(exc, _BENIGN_BOZO)
+    problem = None if exc is None or benign else _describe(exc)
     if not entries:
         if problem is not None:
             raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
