@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -48,7 +49,7 @@ from models.pretrained import minilm_dir, mpnet_dir
 from models.soft_labels import SoftLabels
 from models.splits import SplitFile, training_examples
 
-__all__ = ["build_model", "load_training_data", "train"]
+__all__ = ["build_model", "load_training_data", "train", "weights_digest"]
 
 log = logging.getLogger("finsent.models.train")
 CHECKPOINT = "checkpoint"
@@ -196,6 +197,14 @@ def _soft_arrays(
     if not have.any():
         raise ConfigError(f"{cfg.soft_labels} has no logits for this training set")
     return torch.from_numpy(s), torch.from_numpy(t), torch.from_numpy(have)
+
+
+def weights_digest(model: nn.Module) -> str:
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _command_line() -> str:
@@ -360,6 +369,9 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                     barrier(info)
     elapsed = elapsed_before + time.monotonic() - t0
     final = out / FINAL
+    if info.enabled:
+        # each replica records a digest of its weights: DDP must keep them identical
+        (out / f"replica-{info.rank}.sha256").write_text(weights_digest(model) + "\n")
     if info.is_main:
         model.eval()
         model.save(final)
