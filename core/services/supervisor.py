@@ -41,6 +41,8 @@ class _State:
     pid: int
     kafka_bootstrap_servers: str | None
     database_url: str | None
+    broker_pid: int | None = None
+    postgres_pid: int | None = None
 
 
 def _state_file(settings: Settings) -> Path:
@@ -154,6 +156,8 @@ class Services:
             pid=os.getpid(),
             kafka_bootstrap_servers=self.broker.bootstrap_servers if self.broker else None,
             database_url=self.postgres.url() if self.postgres else None,
+            broker_pid=self.broker.pid if self.broker else None,
+            postgres_pid=self.postgres.pid if self.postgres else None,
         )
         path.write_text(json.dumps(asdict(state)))
 
