@@ -129,15 +129,18 @@ def test_article_id_is_the_hash_of_the_canonical_url():
 
 
 def test_article_id_without_url_uses_source_title_and_time():
-    base = {"url": None, "source": "Wire", "title": "Apple  beats", "published_at": FETCHED}
-    same = article_id(**base)
-    assert article_id(**{**base, "title": "apple beats"}) == same
-    assert article_id(**{**base, "published_at": FETCHED.replace(microsecond=5)}) == same
-    eastern = timezone(timedelta(hours=-5))
-    assert article_id(**{**base, "published_at": FETCHED.astimezone(eastern)}) == same
-    assert article_id(**{**base, "source": "Other"}) != same
-    assert article_id(**{**base, "published_at": FETCHED + timedelta(seconds=1)}) != same
-    assert article_id(**{**base, "published_at": None}) != same
+    def id_of(
+        source: str = "Wire", title: str = "Apple  beats", when: datetime | None = FETCHED
+    ) -> str:
+        return article_id(url=None, source=source, title=title, published_at=when)
+
+    same = id_of()
+    assert id_of(title="apple beats") == same
+    assert id_of(when=FETCHED.replace(microsecond=5)) == same
+    assert id_of(when=FETCHED.astimezone(timezone(timedelta(hours=-5)))) == same
+    assert id_of(source="Other") != same
+    assert id_of(when=FETCHED + timedelta(seconds=1)) != same
+    assert id_of(when=None) != same
 
 
 def test_make_article_normalises():
