@@ -8,7 +8,7 @@ repeated from its card.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from core.errors import ConfigError
@@ -131,7 +131,6 @@ class ExportConfig:
     min_label_agreement: float = 0.99
     max_metric_drop: float = 0.5
     quantization: tuple[str, ...] = ("dynamic-per-channel", "static-qdq")
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.opset < 17:

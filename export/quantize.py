@@ -120,10 +120,18 @@ def quantize(
     return dst
 
 
+_HEADS = ("sentiment_head", "topic_head")  # MultiTaskModel's module names
+
+
+def _is_head(node_name: str) -> bool:
+    # the TorchScript exporter names nodes after module paths: /sentiment_head/Gemm
+    return any(f"/{h}/" in node_name or node_name.startswith(h) for h in _HEADS)
+
+
 def _head_nodes(path: Path) -> list[str]:
-    """The classification heads: Gemm nodes (the encoder's linears export as MatMul)."""
+    """The classification heads' Gemm nodes."""
     model = onnx.load(str(path), load_external_data=False)
-    gemms = [n.name for n in model.graph.node if n.op_type == "Gemm"]
+    gemms = [n.name for n in model.graph.node if n.op_type == "Gemm" and _is_head(n.name)]
     # quantize_dynamic first rewrites each Gemm into "<name>_MatMul" + Add
     return gemms + [f"{g}_MatMul" for g in gemms]
 
@@ -164,5 +172,5 @@ def census(path: Path) -> QuantCensus:
             if any(i in dq_of_weight for i in node.input):
                 counts["quantized"] += 1
             elif any(i in weights for i in node.input):
-                counts["float_heads" if node.op_type == "Gemm" else "float"] += 1
+                counts["float_heads" if _is_head(node.name) else "float"] += 1
     return QuantCensus({k: counts[k] for k in ("quantized", "float", "float_heads")})
