@@ -127,16 +127,17 @@ class ReplaySource:
             try:
                 if isinstance(row, _BadRow):
                     raise row
-                article = self._to_article(row)
+                article, original_time = self._to_article(row)
             except (_BadRow, IngestError) as exc:
                 self._bad(line, str(exc))
                 continue
-            if self.paced:
-                if started is None:
-                    started, first_time = self._clock(), article.published_at
+            # pace on the file's own time, not on the article's (which is the fetch time
+            # for an untimed row, and clamped for a future one)
+            if self.paced and original_time is not None:
+                if started is None or first_time is None:
+                    started, first_time = self._clock(), original_time
                 else:
-                    assert first_time is not None  # noqa: S101 - set together with started
-                    offset = (article.published_at - first_time).total_seconds() / self.speed
+                    offset = (original_time - first_time).total_seconds() / self.speed
                     wait = started + offset - self._clock()
                     if wait > 0:
                         await self._sleep(wait)
@@ -224,7 +225,7 @@ class ReplaySource:
                 continue
             yield start, dict(zip(header, values, strict=True)), position["done"]
 
-    def _to_article(self, row: Mapping[str, Any]) -> Article:
+    def _to_article(self, row: Mapping[str, Any]) -> tuple[Article, datetime | None]:
         fields = {name: _pick(row, keys) for name, keys in _SYNONYMS.items()}
         title = fields["title"]
         if not isinstance(title, str) or not title.strip():
@@ -238,7 +239,7 @@ class ReplaySource:
                 published = parse_datetime(raw_time)
             except ValueError as exc:
                 raise _BadRow(f"published_at: {exc}") from exc
-        return make_article(
+        article = make_article(
             source=_text(fields["source"], "source") or self.default_source,
             title=title,
             url=_text(fields["url"], "url"),
@@ -247,6 +248,7 @@ class ReplaySource:
             fetched_at=self._now(),
             tickers=_tickers(fields["tickers"]),
         )
+        return article, published
 
 
 def _pick(row: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
