@@ -20,6 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TS = sa.DateTime(timezone=True)
+JSON = postgresql.JSONB(astext_type=sa.Text())
 
 
 def upgrade() -> None:
@@ -31,8 +32,8 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("scope_kind", sa.String(length=8), nullable=False),
         sa.Column("scope_key", sa.String(length=200), nullable=False),
-        sa.Column("labels", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
-        sa.Column("spec", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("labels", JSON, server_default="{}", nullable=False),
+        sa.Column("spec", JSON, nullable=False),
         sa.Column("source_file", sa.Text(), nullable=True),
         sa.Column("created_at", TS, server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.text("now()"), nullable=False),
@@ -72,7 +73,7 @@ def upgrade() -> None:
         sa.Column("to_state", sa.String(length=10), nullable=False),
         sa.Column("at", TS, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
-        sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+        sa.Column("details", JSON, server_default="{}", nullable=False),
         sa.Column("notify", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("notice", sa.String(length=16), nullable=True),
         sa.Column("grouped_at", TS, nullable=True),
@@ -95,8 +96,10 @@ def upgrade() -> None:
         sa.Column("rule_id", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("event_ids", postgresql.ARRAY(sa.BigInteger()), server_default="{}", nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "event_ids", postgresql.ARRAY(sa.BigInteger()), server_default="{}", nullable=False
+        ),
+        sa.Column("payload", JSON, nullable=False),
         sa.Column("status", sa.String(length=10), server_default="pending", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("next_attempt_at", TS, server_default=sa.text("now()"), nullable=False),
@@ -138,7 +141,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("rule_id", sa.Integer(), nullable=True),
         sa.Column("scope_key", sa.String(length=200), nullable=True),
-        sa.Column("labels", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+        sa.Column("labels", JSON, server_default="{}", nullable=False),
         sa.Column("starts_at", TS, server_default=sa.text("now()"), nullable=False),
         sa.Column("ends_at", TS, nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=True),
