@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AlertSettings",
     "DashboardSettings",
     "IngestSettings",
     "KafkaSettings",
@@ -80,6 +81,37 @@ class DashboardSettings(BaseModel):
     api_token: SecretStr | None = None
 
 
+class AlertSettings(BaseModel):
+    """Alert evaluation and delivery (``stream.alerts``). Secrets are SecretStr: never logged."""
+
+    enabled: bool = True
+    # a rules file synced into the database when the worker starts (`finsent alerts add` otherwise)
+    rules_file: Path | None = None
+    # the clock: evaluates every rule even when no article arrives (no data, resolves)
+    evaluation_interval_s: float = Field(15.0, gt=0)
+    dispatch_interval_s: float = Field(2.0, gt=0)
+    # grouping: wait this long to collect alerts firing together, then at most one message
+    # per rule per group interval
+    group_wait_s: float = Field(5.0, ge=0)
+    group_interval_s: float = Field(60.0, ge=0)
+    retry_base_s: float = Field(2.0, gt=0)
+    retry_max_s: float = Field(300.0, gt=0)
+    dashboard_url: str = "http://127.0.0.1:8050"
+    top_headlines: int = Field(5, ge=0, le=20)
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    email_from: str = "finsent@localhost"
+    # comma-separated in the environment: FINSENT_ALERTS__EMAIL_TO=a@x.com,b@y.com
+    email_to: str = ""
+    slack_webhook_url: SecretStr | None = None
+    webhook_url: SecretStr | None = None
+    http_timeout_s: float = Field(10.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FINSENT_",
@@ -106,6 +138,7 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     ingest: IngestSettings = IngestSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("database_url", mode="before")
     @classmethod
