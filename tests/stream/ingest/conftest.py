@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from core.config import IngestSettings
+from core.config import IngestSettings, Settings
+from core.services import Services
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel>
@@ -231,3 +233,20 @@ def ingest_settings() -> IngestSettings:
     return IngestSettings(
         request_timeout_s=0.5, max_body_bytes=200_000, max_redirects=3, default_interval_s=60
     )
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Broker only, overriding the shared fixture for this folder.
+
+    The shared ``kafka_bootstrap`` comes with the ``services`` fixture, which also starts
+    PostgreSQL; these tests need no database (and initdb failed there as root when this
+    was written). Delete this override to go back to the shared one.
+    """
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("ingest-broker"),
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    with Services(settings, database=False) as services:
+        assert services.kafka is not None
+        yield services.kafka.bootstrap_servers
