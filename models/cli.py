@@ -161,6 +161,10 @@ def distill(
         bool, typer.Option(help="Recompute the soft labels even if the file exists.")
     ] = False,
     labels_only: Annotated[bool, typer.Option(help="Only write the soft labels.")] = False,
+    max_unlabeled: Annotated[
+        int | None,
+        typer.Option(help="Label at most N unlabelled headlines (seeded sample; default all)."),
+    ] = None,
     output_dir: Annotated[Path, typer.Option(help="Student run folder.")] = Path("runs/student"),
     student: Annotated[str, typer.Option(help="minilm, tiny or a model folder.")] = "minilm",
     num_layers: Annotated[
@@ -194,7 +198,16 @@ def distill(
     soft_path = soft_labels or DEFAULT_SOFT_LABELS
     try:
         if not hard_only:
-            ensure_soft_labels(teacher, soft_path, split, data, relabel=relabel, console=console)
+            ensure_soft_labels(
+                teacher,
+                soft_path,
+                split,
+                data,
+                relabel=relabel,
+                console=console,
+                max_unlabeled=max_unlabeled,
+                seed=seed,
+            )
             if labels_only:
                 return
         cfg = _train_options(

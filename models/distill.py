@@ -66,6 +66,8 @@ def ensure_soft_labels(
     data_dir: Path,
     *,
     relabel: bool = False,
+    max_unlabeled: int | None = None,
+    seed: int = 13,
     batch_size: int = 64,
     max_length: int = 64,
     console: Console | None = None,
@@ -80,6 +82,13 @@ def ensure_soft_labels(
     model = MultiTaskModel.load(model_dir)
     split = SplitFile.read(splits)
     examples = training_examples(split, data_dir, include_transfer=True)
+    unlabeled = [i for i, e in enumerate(examples) if e.sentiment is None and e.topic is None]
+    if max_unlabeled is not None and len(unlabeled) > max_unlabeled:
+        # teacher inference is the slow part on a CPU: a seeded sample of the
+        # unlabelled headlines keeps it bounded (labelled rows are always kept)
+        rng = np.random.default_rng(seed)
+        drop = set(rng.choice(unlabeled, len(unlabeled) - max_unlabeled, replace=False).tolist())
+        examples = [e for i, e in enumerate(examples) if i not in drop]
     with Progress(
         TextColumn("[bold]soft labels"),
         BarColumn(),
@@ -103,6 +112,7 @@ def ensure_soft_labels(
         "splits_sha256": file_sha256(splits),
         "labels": {"sentiment": list(model.sentiment_labels), "topic": list(model.topic_labels)},
         "rows": len(examples),
+        "max_unlabeled": max_unlabeled,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "dtype": "float16 logits (no temperature applied)",
     }
