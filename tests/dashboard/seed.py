@@ -1,0 +1,169 @@
+"""Seed data for dashboard tests, written through the worker's own writer (buckets included)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, insert
+
+from core.alert_tables import AlertEventRow, AlertRuleRow, AlertStateRow
+from core.schemas import Article, ArticleScored, EntityMention, TopicProbability
+from core.tables import WorkerStatus
+from stream.persist import BatchWrite, persist_batch
+
+WIDTHS = (60, 3600, 86400)
+XSS_TITLE = "<script>alert('pwned')</script> AAPL <b>bold</b> claims"
+TICKERS = ("AAPL", "TSLA", "MSFT", "NVDA")
+TOPICS = ("Earnings", "Macro", "M&A | Investments", "Stock Movement")
+SOURCES = ("wire", "blog", "rss")
+
+
+@dataclass(frozen=True)
+class Seeded:
+    now: datetime
+    n_articles: int
+    # (published_at, title) of every AAPL article
+    aapl: list[tuple[datetime, str]]
+
+    def aapl_since(self, start: datetime) -> list[str]:
+        return [t for when, t in self.aapl if when >= start]
+
+
+def _id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _scored(
+    i: int,
+    when: datetime,
+    *,
+    title: str | None = None,
+    ticker: str | None = None,
+    sentiment: str | None = None,
+) -> tuple[Article, ArticleScored]:
+    ticker = ticker or TICKERS[i % len(TICKERS)]
+    title = title or f"{ticker} headline number {i}"
+    sentiment = sentiment or ("negative", "neutral", "positive")[(i * 7) % 3]
+    probs = {"negative": 0.1, "neutral": 0.1, "positive": 0.1}
+    probs[sentiment] = 0.8
+    topic = TOPICS[i % len(TOPICS)]
+    source = SOURCES[i % len(SOURCES)]
+    url = f"https://news.example.com/{i}"
+    article = Article(
+        id=_id(url),
+        source=source,
+        url=url,
+        title=title,
+        published_at=when,
+        fetched_at=when,
+        tickers=(ticker,),
+    )
+    start = title.find(ticker)
+    scored = ArticleScored(
+        article_id=article.id,
+        source=source,
+        title=title,
+        url=url,
+        published_at=when,
+        model_name="finsent-student",
+        model_version="test-1",
+        sentiment=sentiment,  # type: ignore[arg-type]
+        p_negative=probs["negative"],
+        p_neutral=probs["neutral"],
+        p_positive=probs["positive"],
+        score=probs["positive"] - probs["negative"],
+        topic=topic,
+        topics=(TopicProbability(topic=topic, probability=0.9),),
+        entities=(
+            EntityMention(
+                ticker=ticker,
+                start=max(start, 0),
+                end=max(start, 0) + len(ticker),
+                in_title=start >= 0,
+            ),
+        ),
+        received_at=when,
+        scored_at=when,
+    )
+    return article, scored
+
+
+def seed(engine: Engine, *, now: datetime | None = None, n: int = 120) -> Seeded:
+    """``n`` articles over the last 48 h (one every 24 min), 10 over the previous month,
+    one XSS headline; a worker status row; a rule with a firing alert on AAPL."""
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    pairs = [_scored(i, now - timedelta(minutes=24 * i + 1)) for i in range(n)]
+    pairs += [_scored(10_000 + i, now - timedelta(days=3 + 2 * i)) for i in range(10)]
+    pairs.append(
+        _scored(
+            99_999, now - timedelta(minutes=5), title=XSS_TITLE, ticker="AAPL", sentiment="negative"
+        )
+    )
+    persist_batch(engine, BatchWrite([a for a, _ in pairs], [s for _, s in pairs], []), WIDTHS)
+    aapl = [(a.published_at, a.title) for a, s in pairs if s.entities[0].ticker == "AAPL"]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(WorkerStatus).values(
+                worker_id="worker-1",
+                updated_at=now,
+                started_at=now - timedelta(hours=1),
+                model_name="finsent-student",
+                model_version="test-1",
+                provider="CPUExecutionProvider",
+                articles_total=len(pairs),
+                batches_total=3,
+                dead_letters_total=2,
+                last_batch_size=64,
+                last_batch_ms=41.5,
+                articles_per_s=12.5,
+            )
+        )
+        rule_id = conn.execute(
+            insert(AlertRuleRow)
+            .values(
+                name="ticker-negative-spike",
+                severity="warning",
+                scope_kind="ticker",
+                scope_key="*",
+                spec={"metric": "negative_share"},
+            )
+            .returning(AlertRuleRow.id)
+        ).scalar_one()
+        conn.execute(
+            insert(AlertStateRow).values(
+                rule_id=rule_id,
+                scope_key="AAPL",
+                state="firing",
+                since=now - timedelta(hours=2),
+                firing_since=now - timedelta(hours=2),
+                last_evaluated_at=now - timedelta(minutes=1),
+                last_value=0.8,
+            )
+        )
+        conn.execute(
+            insert(AlertEventRow).values(
+                [
+                    {
+                        "rule_id": rule_id,
+                        "scope_key": "AAPL",
+                        "from_state": "pending",
+                        "to_state": "firing",
+                        "at": now - timedelta(hours=2),
+                        "value": 0.8,
+                        "details": {"reason": "negative share 0.80 >= 0.60"},
+                    },
+                    {
+                        "rule_id": rule_id,
+                        "scope_key": "TSLA",
+                        "from_state": "firing",
+                        "to_state": "resolved",
+                        "at": now - timedelta(hours=5),
+                        "value": 0.2,
+                        "details": {},
+                    },
+                ]
+            )
+        )
+    return Seeded(now, len(pairs), aapl)

@@ -1,0 +1,118 @@
+"""The dashboard's queries on the real embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from dashboard import queries as q
+from dashboard.timerange import resolve_range
+from tests.dashboard.seed import XSS_TITLE, Seeded
+
+pytestmark = pytest.mark.integration
+
+
+def test_series_sums_buckets_into_steps(db: Engine, seeded: Seeded) -> None:
+    rng = resolve_range(preset="24h", now=seeded.now)
+    assert (rng.width_s, rng.step_s) == (60, 900)
+    with db.connect() as conn:
+        market = q.series(conn, "market", [], rng)
+        hourly = q.series(
+            conn, "market", [], resolve_range(preset="24h", step_s=3600, now=seeded.now)
+        )
+        aapl = q.series(conn, "ticker", ["AAPL"], rng)
+    # one article every 24 min over 24 h = 61 incl. the boundary one, plus the XSS one
+    total = sum(p.n_total for p in market)
+    assert total == sum(p.n_total for p in hourly)
+    assert 55 <= total <= 65
+    assert all(p.bucket_start.timestamp() % 900 == 0 for p in market)
+    assert sum(p.n_total for p in aapl) == len(seeded.aapl_since(rng.start))
+    assert all(-1 <= p.mean_score <= 1 and 0 <= p.negative_share <= 1 for p in market)
+
+
+def test_long_ranges_read_coarse_buckets(db: Engine, seeded: Seeded) -> None:
+    month = resolve_range(preset="30d", now=seeded.now)
+    year = resolve_range(preset="1y", now=seeded.now)
+    assert (month.width_s, year.width_s) == (3600, 86400)
+    with db.connect() as conn:
+        assert sum(p.n_total for p in q.series(conn, "market", [], year)) == seeded.n_articles
+        assert sum(p.n_total for p in q.series(conn, "market", [], month)) == seeded.n_articles
+
+
+def test_heatmap_and_movers(db: Engine, seeded: Seeded) -> None:
+    rng = resolve_range(preset="24h", now=seeded.now)
+    with db.connect() as conn:
+        cells = q.heatmap(conn, "topic", rng)
+        movers = q.movers(conn, "ticker", rng)
+    assert {c.scope_key for c in cells} == {
+        "Earnings",
+        "Macro",
+        "M&A | Investments",
+        "Stock Movement",
+    }
+    assert {m.scope_key for m in movers} == {"AAPL", "TSLA", "MSFT", "NVDA"}
+    assert all(m.prev_n_total > 0 and m.change is not None for m in movers)
+
+
+def test_article_page_filters_and_paginates(db: Engine, seeded: Seeded) -> None:
+    with db.connect() as conn:
+        page = q.article_page(conn, q.ArticleFilters(tickers=["AAPL"]), limit=10)
+        rest = q.article_page(
+            conn,
+            q.ArticleFilters(tickers=["AAPL"]),
+            limit=100,
+            cursor=q.decode_cursor(page.next_cursor or ""),
+        )
+        neg = q.article_page(
+            conn, q.ArticleFilters(sentiments=["negative"], sources=["wire"]), limit=500
+        )
+        found = q.article_page(conn, q.ArticleFilters(text="<script>"), limit=5)
+        none = q.article_page(conn, q.ArticleFilters(text="100%_"), limit=5)
+    assert XSS_TITLE in [r.title for r in page.rows] and page.next_cursor is not None
+    ids = [r.id for r in page.rows + rest.rows]
+    assert len(ids) == len(set(ids)) and all(r.tickers == ["AAPL"] for r in page.rows + rest.rows)
+    assert rest.next_cursor is None
+    times = [r.published_at for r in page.rows + rest.rows]
+    assert times == sorted(times, reverse=True)
+    assert neg.rows and all(r.sentiment == "negative" and r.source == "wire" for r in neg.rows)
+    assert [r.title for r in found.rows] == [XSS_TITLE]
+    assert none.rows == []
+    with pytest.raises(ValueError):
+        q.decode_cursor("not-a-cursor")
+
+
+def test_article_detail(db: Engine, seeded: Seeded) -> None:
+    with db.connect() as conn:
+        first = q.article_page(conn, q.ArticleFilters(), limit=1).rows[0]
+        detail = q.article_detail(conn, first.id)
+        assert q.article_detail(conn, "0" * 64) is None
+    assert detail is not None and detail.scores[0].model_version == "test-1"
+    assert detail.entities[0].ticker in first.tickers
+
+
+def test_health(db: Engine, seeded: Seeded) -> None:
+    with db.connect() as conn:
+        h = q.health(conn, now=seeded.now)
+    assert h.workers[0].provider == "CPUExecutionProvider"
+    assert h.dead_letters == 0
+    assert {s.source for s in h.sources} == {"wire", "blog", "rss"}
+    assert all(s.last_published_at is not None for s in h.sources)
+
+
+def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
+    with db.begin() as conn:
+        events = q.alert_events(
+            conn, start=seeded.now - timedelta(days=1), end=seeded.now + timedelta(minutes=1)
+        )
+        active = q.active_alerts(conn)
+        rules = q.alert_rules(conn)
+        assert q.acknowledge(conn, active[0].rule_id, "AAPL", by="analyst")
+        assert not q.acknowledge(conn, active[0].rule_id, "NOPE", by="analyst")
+        q.silence(conn, active[0].rule_id, "AAPL", duration=timedelta(hours=1), by="analyst")
+        after = q.active_alerts(conn)
+    assert [e.to_state for e in events] == ["firing", "resolved"]
+    assert events[0].reason and active[0].scope_key == "AAPL"
+    assert rules[0].n_firing == 1 and rules[0].last_evaluated_at is not None
+    assert after[0].acknowledged_by == "analyst" and after[0].silenced_until is not None
