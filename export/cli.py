@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 
 from core.errors import FinsentError
-from export.runtime import default_artifact_dir
 
 if TYPE_CHECKING:
     from export.parity import LabelledSet
@@ -111,6 +110,10 @@ def export_command(
     data_dir: Annotated[Path | None, typer.Option(help="Shared data folder.")] = None,
     splits: Annotated[Path | None, typer.Option(help="Split file.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch threads while exporting.")] = None,
+    allow_failed_gates: Annotated[
+        bool,
+        typer.Option(help="Write the artifact even if no int8 candidate passes (card says so)."),
+    ] = False,
 ) -> None:
     """Export, optimize and quantize the student; gate it on parity; write the artifact
     (model.onnx, tokenizer.json, labels.json, parity.json, card.json)."""
@@ -123,6 +126,7 @@ def export_command(
 
     from export.build import build_artifact
     from export.config import ExportConfig
+    from export.runtime import default_artifact_dir
     from models.distill import resolve_model_dir
 
     if threads:
@@ -165,6 +169,7 @@ def export_command(
                 work_dir=work_dir,
                 version=version,
                 progress=progress,
+                enforce_gates=not allow_failed_gates,
             )
     except FinsentError as err:
         raise _fail(err) from err

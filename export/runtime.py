@@ -154,6 +154,12 @@ class OnnxClassifier:
         self.card: ModelCard = read_card(self.directory)
         if verify:
             verify_files(self.directory, self.card)
+        if self.card.parity.get("passed") is False:
+            log.warning(
+                "artifact %s %s did not pass its int8 parity gates (see parity.json)",
+                self.card.model_name,
+                self.card.model_version,
+            )
         self._sentiment_labels, self._topic_labels = self._read_labels()
         steps = tuple(self.card.inputs.get("preprocessing", ()))
         unknown = set(steps) - _PREPROCESSORS
