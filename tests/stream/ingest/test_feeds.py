@@ -95,8 +95,8 @@ def test_last_modified_makes_the_second_poll_a_304(feed_server, ingest_settings)
         ("/error500", "http", "HTTP 500"),
         ("/busy", "http", "HTTP 503"),
         ("/missing", "http", "HTTP 404"),
-        ("/hang", "timeout", "no complete response within 0.5 s"),
-        ("/trickle", "timeout", "no complete response within 0.5 s"),
+        ("/hang", "timeout", "no complete response within 1 s"),
+        ("/trickle", "timeout", "no complete response within 1 s"),
         ("/huge", "too_large", "exceeds 200000"),
         ("/huge-unannounced", "too_large", "exceeds 200000 bytes"),
         ("/loop", "redirects", "more than 3 redirects"),
@@ -104,7 +104,8 @@ def test_last_modified_makes_the_second_poll_a_304(feed_server, ingest_settings)
 )
 def test_bad_feeds_fail_with_a_clear_error(feed_server, ingest_settings, path, kind, words):
     config = feed(feed_server, "bad", path)
-    poller = FeedPoller([config], ingest_settings)
+    tight = ingest_settings.model_copy(update={"request_timeout_s": 1.0})
+    poller = FeedPoller([config], tight)
     with pytest.raises(FeedError) as caught:
         asyncio.run(poll_once(poller, config))
     assert caught.value.kind == kind
