@@ -7,8 +7,10 @@ Heavy imports (kafka-python, feedparser, httpx) happen inside the commands so th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -83,10 +85,20 @@ def _run(
             dedup_capacity=settings.ingest.dedup_capacity,
         )
         sink = publisher
+
+    async def main() -> PumpStats:
+        # SIGTERM (how `finsent demo` stops its children) ends the run like Ctrl-C: the
+        # pump's cleanup flushes what was accepted instead of dying with it in a buffer
+        task = asyncio.current_task()
+        if task is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await pump(source, sink, limit=limit)
+
     try:
-        return asyncio.run(pump(source, sink, limit=limit))
-    except KeyboardInterrupt:
-        log.info("interrupted; flushing what was accepted")
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log.info("stopped; what was accepted has been flushed")
         return None
     finally:
         if publisher is not None:

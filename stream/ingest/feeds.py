@@ -361,7 +361,8 @@ class FeedPoller:
                         raise FeedError(
                             feed.name,
                             "http",
-                            f"HTTP {status} {response.reason_phrase} from {response.url}",
+                            # no URL: the feed's name says which, and a query may carry an API key
+                            f"HTTP {status} {response.reason_phrase}",
                             retry_after=_retry_after(response.headers.get("retry-after")),
                         )
                     declared = response.headers.get("content-length")

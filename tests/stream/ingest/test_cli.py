@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +149,26 @@ def test_replay_publishes_to_the_broker(tmp_path, monkeypatch, kafka_bootstrap, 
     records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", 4)
     titles = sorted(Article.model_validate_json(r.value).title for r in records)
     assert titles == [f"Microsoft story {i}" for i in range(4)]
+
+
+def test_sigterm_stops_a_live_source_cleanly(tmp_path):
+    """`finsent demo` stops its scenario child with SIGTERM: it must end like Ctrl-C."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}
+    env["FINSENT_DATA_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stream.ingest.cli", "scenario", "--dry-run", "--rate", "50",
+         "--seed", "1"],
+        cwd=Path(__file__).parents[3], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the source is running
+        Article.model_validate_json(first)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert b"stopped; what was accepted has been flushed" in err
