@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -111,7 +111,9 @@ def canonical_url(url: str) -> str:
     except ValueError as exc:
         raise ValueError(f"bad port in URL: {url!r}") from exc
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    path = parts.path.rstrip("/")
+    # percent-encode what is not already: "/café" and "/caf%C3%A9" are one page, and no
+    # control character survives into the id
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
     query = urlencode(
         sorted(
             (key, value)
@@ -223,11 +225,13 @@ def article_id(*, url: str | None, source: str, title: str, published_at: dateti
     using the fetch time, which would give the same item a new id on every poll.
     """
     if url:
-        key = "url\x1f" + canonical_url(url)
+        # exactly the canonical URL, so anyone can recompute an id from a link
+        key = canonical_url(url)
     else:
         when = "" if published_at is None else _utc(published_at).replace(microsecond=0).isoformat()
         folded_title = _WHITESPACE.sub(" ", title).strip().casefold()
-        key = "\x1f".join(("text", source.strip().casefold(), folded_title, when))
+        # the unit separator never occurs in a canonical URL, so the two kinds cannot collide
+        key = "\x1f".join((source.strip().casefold(), folded_title, when))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
