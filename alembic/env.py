@@ -9,7 +9,7 @@ from sqlalchemy import engine_from_config, pool
 from alembic import context
 from core.config import get_settings
 from core.services import resolve_database_url
-from core.tables import Base
+from core.metadata import load_metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -19,7 +19,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 if not config.get_main_option("sqlalchemy.url"):
     config.set_main_option("sqlalchemy.url", resolve_database_url(get_settings()))
 
-target_metadata = Base.metadata
+target_metadata = load_metadata()
 
 
 def run_migrations_offline() -> None:

@@ -20,7 +20,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-model_app = typer.Typer(help="Train, distil, evaluate and export the classifier.", no_args_is_help=True)
+model_app = typer.Typer(
+    help="Train, distil, evaluate and export the classifier.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 
@@ -79,6 +81,14 @@ def worker() -> None:
         raise _fail(exc) from exc
 
 
+@app.command()
+def status() -> None:
+    """Show services, worker throughput, dead letters, last article per source, alerts firing."""
+    from core.status import print_status
+
+    print_status(get_settings())
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Migrate the schema up (default: to the newest revision)."""
@@ -86,7 +96,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")],
+) -> None:
     """Migrate the schema down to REVISION."""
     _with_database(lambda url: __import__("core.migrate").migrate.downgrade(url, revision))
 
@@ -94,11 +106,13 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, 
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision the database is at."""
-    _with_database(lambda url: typer.echo(__import__("core.migrate").migrate.current(url) or "base"))
+    _with_database(
+        lambda url: typer.echo(__import__("core.migrate").migrate.current(url) or "base")
+    )
 
 
 def _with_database(action: Callable[[str], object]) -> None:
-    """Run `action` on DATABASE_URL, on a running `finsent up`, or on a briefly started embedded server."""
+    """Run `action` on DATABASE_URL, a running `finsent up`, or a briefly started embedded one."""
     from core.services import Services, resolve_database_url
 
     settings = get_settings()
@@ -122,7 +136,12 @@ def _has_dashboard() -> bool:
 def _mount_subsystems() -> None:
     """Mount sub-command groups that exist in this checkout (each imports lazily)."""
     mounts = [
-        ("stream.ingest.cli", app, "ingest", "Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario."),
+        (
+            "stream.ingest.cli",
+            app,
+            "ingest",
+            "Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario.",
+        ),
         ("models.cli", model_app, None, None),
         ("export.cli", model_app, None, None),
         ("dashboard.cli", app, None, None),

@@ -47,7 +47,8 @@ class WorkerSettings(BaseModel):
     batch_timeout_s: float = Field(0.5, gt=0)
     # PostgreSQL outages: the worker retries a batch with backoff up to this delay
     db_retry_max_s: float = Field(10.0, gt=0)
-    web_port: int = Field(6066, ge=0, le=65535)
+    # Prometheus metrics on 127.0.0.1; 0 disables them (tests run many workers at once)
+    metrics_port: int = Field(9464, ge=0, le=65535)
     # bucket widths maintained per scope, in seconds: 1 minute, 1 hour, 1 day
     bucket_widths_s: tuple[int, ...] = (60, 3600, 86400)
 
@@ -143,7 +144,7 @@ class Settings(BaseSettings):
     @field_validator("database_url", mode="before")
     @classmethod
     def _use_psycopg3(cls, value: object) -> object:
-        """Accept the usual ``postgresql://`` / ``postgres://`` URLs and pin the psycopg 3 driver."""
+        """Accept ``postgresql://`` and ``postgres://`` URLs; pin the psycopg 3 driver."""
         if isinstance(value, str):
             for prefix in ("postgres://", "postgresql://"):
                 if value.startswith(prefix):

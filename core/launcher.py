@@ -86,7 +86,9 @@ def _print_banner(
     console.rule("[bold]finsent is running")
     if services.kafka is not None:
         kind = "embedded Tansu" if services.kafka.embedded else "external"
-        console.print(f"Kafka ({kind}):      KAFKA_BOOTSTRAP_SERVERS={services.kafka.bootstrap_servers}")
+        console.print(
+            f"Kafka ({kind}):      KAFKA_BOOTSTRAP_SERVERS={services.kafka.bootstrap_servers}"
+        )
     if services.postgres is not None:
         console.print(f"PostgreSQL (embedded): DATABASE_URL={services.database_url}")
         console.print(f"  data directory:      {settings.postgres_dir}")

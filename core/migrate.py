@@ -28,9 +28,8 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 
 def current(database_url: str) -> str | None:
-    from sqlalchemy import create_engine
-
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
 
     engine = create_engine(database_url)
     try:

@@ -78,7 +78,7 @@ class EntityMention(BaseModel):
 
 
 class ArticleScored(BaseModel):
-    """The classifier's verdict on one article, published to ``news.scored`` (key: ``article_id``)."""
+    """The classifier's verdict on one article, sent to ``news.scored`` (key: ``article_id``)."""
 
     model_config = ConfigDict(frozen=True)
 

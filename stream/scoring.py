@@ -38,7 +38,7 @@ class RawMessage:
 
 def _dead(message: RawMessage, stage: str, error: str) -> DeadLetter:
     return DeadLetter(
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         error=error[:_MAX_ERROR_CHARS],
         topic=message.topic,
         partition=message.partition,

@@ -28,7 +28,9 @@ def ensure_topics(bootstrap_servers: str, kafka: KafkaSettings) -> None:
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor)
+            NewTopic(
+                name, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor
+            )
             for name in topic_names(kafka)
             if name not in existing
         ]

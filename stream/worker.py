@@ -29,6 +29,7 @@ from core.config import Settings
 from core.db import make_engine
 from core.schemas import DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
+from stream import metrics
 from stream.classifiers import load_classifier
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, score_batch
@@ -57,7 +58,12 @@ class BatchProcessor:
         """Runs in a thread: classification and the database must not block the event loop."""
         t0 = time.perf_counter()
         batch = score_batch(messages, self.classifier)
+        metrics.ARTICLES_SCORED.inc(len(batch.scores))
         batch = self._persist_with_retry(batch, batch_ms=(time.perf_counter() - t0) * 1000)
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - t0)
+        metrics.BATCH_SIZE.observe(len(messages))
+        for letter in batch.dead_letters:
+            metrics.DEAD_LETTERS.labels(letter.stage).inc()
         self.batches_total += 1
         self.articles_total += len(batch.scores)
         self.dead_letters_total += len(batch.dead_letters)
@@ -88,12 +94,14 @@ class BatchProcessor:
         delay = 0.5
         while True:
             try:
-                persist_batch(self.engine, batch, widths, self._report(batch, batch_ms))
+                new_ids = persist_batch(self.engine, batch, widths, self._report(batch, batch_ms))
+                metrics.ARTICLES_STORED.inc(len(new_ids))
                 return batch
             except OperationalError as exc:
                 # the database is down or unreachable: wait and retry the same batch;
                 # nothing is acked meanwhile, so nothing is lost
                 log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
+                metrics.DB_RETRIES.inc()
                 time.sleep(delay)
                 delay = min(delay * 2, self.settings.worker.db_retry_max_s)
             except DBAPIError as exc:
@@ -151,7 +159,9 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
     raw_topic = app.topic(
         settings.kafka.raw_topic, key_serializer="raw", value_serializer="raw", internal=False
     )
-    scored_topic = app.topic(settings.kafka.scored_topic, key_serializer="raw", value_serializer="raw")
+    scored_topic = app.topic(
+        settings.kafka.scored_topic, key_serializer="raw", value_serializer="raw"
+    )
     dlq_topic = app.topic(settings.kafka.dlq_topic, key_serializer="raw", value_serializer="raw")
     batch_size = settings.worker.batch_size
     within = settings.worker.batch_timeout_s
@@ -171,7 +181,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
         await asyncio.gather(*pending)
 
     @app.agent(raw_topic, concurrency=1)
-    async def score_articles(stream: faust.StreamT[Any]) -> None:
+    async def score_articles(stream: faust.Stream[Any]) -> None:
         async for events in stream.noack_take(batch_size, within=within):
             messages = [
                 RawMessage(
@@ -188,7 +198,9 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
             for event in events:
                 await stream.ack(event)
             if batch.dead_letters:
-                log.warning("%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name())
+                log.warning(
+                    "%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name()
+                )
 
     return app
 
@@ -205,6 +217,13 @@ def run_worker(settings: Settings) -> None:
         classifier.model_version,
         getattr(classifier, "provider", "cpu"),
     )
+    provider = str(getattr(classifier, "provider", "cpu"))
+    metrics.MODEL_INFO.labels(classifier.model_name, classifier.model_version, provider).set(1)
+    if settings.worker.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker.metrics_port, addr="127.0.0.1")
+        log.info("metrics on http://127.0.0.1:%d/metrics", settings.worker.metrics_port)
     processor = BatchProcessor(settings, classifier, make_engine(database_url))
     app = create_app(settings, kafka, processor)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)

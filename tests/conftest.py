@@ -68,12 +68,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 def db(engine: Engine) -> Engine:
     """The test database, emptied of everything a previous test wrote."""
     with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     return engine
@@ -96,6 +100,7 @@ def service_env(services: Services, topic_prefix: str) -> dict[str, str]:
             "FINSENT_KAFKA__SCORED_TOPIC": f"{topic_prefix}.scored",
             "FINSENT_KAFKA__DLQ_TOPIC": f"{topic_prefix}.dlq",
             "FINSENT_WORKER__APP_ID": f"{topic_prefix}-worker",
+            "FINSENT_WORKER__METRICS_PORT": "0",
             "FINSENT_DATA_DIR": str(services.settings.data_dir),
         }
     )

@@ -34,7 +34,9 @@ HEADLINES = (
 )
 
 
-def article_payload(i: int, *, source: str = "wire", published_at: datetime | None = None) -> dict[str, Any]:
+def article_payload(
+    i: int, *, source: str = "wire", published_at: datetime | None = None
+) -> dict[str, Any]:
     title = f"{HEADLINES[i % len(HEADLINES)]} (story {i})"
     url = f"https://news.example.com/story/{i}"
     when = published_at or datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(seconds=7 * i)
@@ -53,22 +55,53 @@ MALFORMED: tuple[bytes, ...] = (
     b"\xff\xfe\x00garbage",
     b"",
     b"[]",
-    b'{"id": "short", "source": "x", "title": "t", "published_at": "2026-01-01T00:00:00Z", "fetched_at": "2026-01-01T00:00:00Z"}',
+    b'{"id": "short", "source": "x", "title": "t", '
+    b'"published_at": "2026-01-01T00:00:00Z", "fetched_at": "2026-01-01T00:00:00Z"}',
     b'{"source": "x", "title": "missing id"}',
-    json.dumps({"id": "a" * 64, "source": "x", "title": "", "published_at": "2026-01-01T00:00:00Z",
-                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
-    json.dumps({"id": "b" * 64, "source": "x", "title": "naive time", "published_at": "2026-01-01T00:00:00",
-                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
-    json.dumps({"id": "c" * 64, "source": "x", "title": "x" * 5000, "published_at": "2026-01-01T00:00:00Z",
-                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
-    json.dumps({"id": "d" * 64, "source": "x", "title": "ctrl \x07 char", "published_at": "2026-01-01T00:00:00Z",
-                "fetched_at": "2026-01-01T00:00:00Z"}).encode(),
+    json.dumps(
+        {
+            "id": "a" * 64,
+            "source": "x",
+            "title": "",
+            "published_at": "2026-01-01T00:00:00Z",
+            "fetched_at": "2026-01-01T00:00:00Z",
+        }
+    ).encode(),
+    json.dumps(
+        {
+            "id": "b" * 64,
+            "source": "x",
+            "title": "naive time",
+            "published_at": "2026-01-01T00:00:00",
+            "fetched_at": "2026-01-01T00:00:00Z",
+        }
+    ).encode(),
+    json.dumps(
+        {
+            "id": "c" * 64,
+            "source": "x",
+            "title": "x" * 5000,
+            "published_at": "2026-01-01T00:00:00Z",
+            "fetched_at": "2026-01-01T00:00:00Z",
+        }
+    ).encode(),
+    json.dumps(
+        {
+            "id": "d" * 64,
+            "source": "x",
+            "title": "ctrl \x07 char",
+            "published_at": "2026-01-01T00:00:00Z",
+            "fetched_at": "2026-01-01T00:00:00Z",
+        }
+    ).encode(),
 )
 
 
 def producer(bootstrap: str) -> KafkaProducer:
     # idempotence off: the embedded broker's restarts make it fatal (STACK-NOTES)
-    return KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5)
+    return KafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5
+    )
 
 
 def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
@@ -105,7 +138,11 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30)
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "worker"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "core.cli", "worker"],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -134,7 +171,9 @@ def buckets_from_table(engine: Engine) -> Counter[tuple[str, str, int, datetime,
     return out
 
 
-def buckets_recounted(engine: Engine, widths: Iterable[int] = (60, 3600, 86400)) -> Counter[tuple[str, str, int, datetime, str]]:
+def buckets_recounted(
+    engine: Engine, widths: Iterable[int] = (60, 3600, 86400)
+) -> Counter[tuple[str, str, int, datetime, str]]:
     """The same counters computed from scratch from the article rows."""
     out: Counter[tuple[str, str, int, datetime, str]] = Counter()
     with engine.connect() as conn:
@@ -145,7 +184,9 @@ def buckets_recounted(engine: Engine, widths: Iterable[int] = (60, 3600, 86400))
             )
         ).all()
         tickers: dict[str, list[str]] = {}
-        for article_id, ticker in conn.execute(text("SELECT article_id, ticker FROM article_entities")):
+        for article_id, ticker in conn.execute(
+            text("SELECT article_id, ticker FROM article_entities")
+        ):
             tickers.setdefault(article_id, []).append(ticker)
     for article_id, source, published_at, topic, sentiment in rows:
         scopes = [("market", "all"), ("topic", topic), ("source", source)]

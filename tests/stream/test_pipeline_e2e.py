@@ -53,11 +53,15 @@ def test_every_valid_article_scored_once_and_every_malformed_one_dead_lettered(
         # one article first: the clock starts once the worker has joined its group
         warmup = article_payload(10_000)
         publish(kafka_bootstrap, f"{topic_prefix}.raw", [(None, json.dumps(warmup).encode())])
-        wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 1, 120, "the worker to start")
+        wait_for(
+            lambda: count(db, "SELECT count(*) FROM articles") == 1, 120, "the worker to start"
+        )
         started = time.monotonic()
         publish(kafka_bootstrap, f"{topic_prefix}.raw", messages)
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 2001, 240, "2,000 articles")
-        wait_for(lambda: count(db, "SELECT count(*) FROM dead_letters") >= 50, 60, "50 dead letters")
+        wait_for(
+            lambda: count(db, "SELECT count(*) FROM dead_letters") >= 50, 60, "50 dead letters"
+        )
         elapsed = time.monotonic() - started
         # let the worker drain the repeats too before judging "exactly once"
         dlq = read_topic(kafka_bootstrap, f"{topic_prefix}.dlq", expected=50)
