@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import threading
 from collections.abc import Iterator
@@ -174,6 +175,19 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 while not server.stop.wait(0.05):
                     self.wfile.write(b" ")
                     self.wfile.flush()
+            elif path == "/gzip.xml":
+                body = gzip.compress(ATOM.encode())
+                self._send(200, body, "application/atom+xml", {"Content-Encoding": "gzip"})
+            elif path == "/gzip-bomb.xml":
+                # 10 MB of XML comment that compresses to ~10 KB
+                bomb = gzip.compress(b"<!--" + b" " * HUGE + b"-->")
+                self._send(200, bomb, "application/rss+xml", {"Content-Encoding": "gzip"})
+            elif path == "/brotli.xml":
+                self._send(200, b"??", "application/rss+xml", {"Content-Encoding": "br"})
+            elif path == "/corrupt-gzip.xml":
+                self._send(
+                    200, b"\x1f\x8bnot gzip", "application/rss+xml", {"Content-Encoding": "gzip"}
+                )
             elif path == "/huge":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")

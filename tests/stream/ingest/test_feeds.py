@@ -59,6 +59,16 @@ def test_atom_entries_resolve_relative_links_and_offsets(feed_server, ingest_set
     assert tsla.url == feed_server.url("/tsla/recall")
 
 
+def test_gzip_body_is_decoded(feed_server, ingest_settings):
+    config = feed(feed_server, "gzip", "/gzip.xml")
+    result = asyncio.run(poll_once(FeedPoller([config], ingest_settings), config))
+    assert [a.title for a in result.articles] == [
+        "Nvidia unveils new chip",
+        "Tesla recalls vehicles",
+    ]
+    assert feed_server.headers_of("/gzip.xml")[-1]["accept-encoding"] == "gzip, deflate"
+
+
 def test_etag_makes_the_second_poll_a_304(feed_server, ingest_settings):
     config = feed(feed_server, "etag", "/good.xml")
     poller = FeedPoller([config], ingest_settings)
@@ -100,6 +110,9 @@ def test_last_modified_makes_the_second_poll_a_304(feed_server, ingest_settings)
         ("/huge", "too_large", "exceeds 200000"),
         ("/huge-unannounced", "too_large", "exceeds 200000 bytes"),
         ("/loop", "redirects", "more than 3 redirects"),
+        ("/gzip-bomb.xml", "too_large", "exceeds 200000 bytes"),
+        ("/brotli.xml", "parse", "unsupported Content-Encoding 'br'"),
+        ("/corrupt-gzip.xml", "parse", "corrupt compressed body"),
     ],
 )
 def test_bad_feeds_fail_with_a_clear_error(feed_server, ingest_settings, path, kind, words):
