@@ -11,13 +11,14 @@ import contextlib
 import logging
 import math
 import signal
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.config import Settings, get_settings
-from core.errors import ConfigError, FinsentError
+from core.errors import ConfigError, FinsentError, IngestError
 from core.schemas import Article
 from stream.ingest.dedup import RecentIds
 
@@ -76,8 +77,15 @@ def _run(
         from stream.ingest.publisher import ArticlePublisher
         from stream.topics import ensure_topics
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # kafka-python 3 at import
+            from kafka.errors import KafkaError
+
         target = resolve_kafka(settings)
-        ensure_topics(target.bootstrap_servers, settings.kafka)
+        try:
+            ensure_topics(target.bootstrap_servers, settings.kafka)
+        except KafkaError as exc:
+            raise IngestError(f"cannot reach Kafka at {target.bootstrap_servers}: {exc}") from exc
         publisher = ArticlePublisher.from_settings(
             target.bootstrap_servers,
             settings.kafka,
