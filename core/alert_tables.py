@@ -126,9 +126,7 @@ class NotificationRow(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("alert_rules.id", ondelete="SET NULL")
-    )
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(16))  # email | slack | webhook
     kind: Mapped[str] = mapped_column(String(10))  # firing | resolved | mixed
     event_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
@@ -156,9 +154,7 @@ class NotificationAttemptRow(Base):
     __tablename__ = "notification_attempts"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    notification_id: Mapped[int] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE")
-    )
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
     attempted_at: Mapped[datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str | None] = mapped_column(Text)

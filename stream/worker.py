@@ -202,6 +202,10 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                     "%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name()
                 )
 
+    if settings.alerts.enabled:
+        from stream.alerts.agents import register_alerting
+
+        register_alerting(app, settings, processor.engine, scored_topic)
     return app
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "load_rules",
     "lookback_s",
     "measure",
+    "parse_duration",
     "parse_rules",
 ]
 
@@ -81,6 +82,13 @@ StateName = Literal["inactive", "pending", "firing", "resolved"]
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(text: str) -> float:
+    """``"90"``, ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` -> seconds (``ValueError`` otherwise)."""
+    value = _seconds(text)
+    assert isinstance(value, float)  # noqa: S101 - a str always becomes a float or raises
+    return value
 
 
 def _seconds(value: object) -> object:
@@ -546,7 +554,8 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     }
     if isinstance(cond, NoDataCondition):
         low = volume < cond.min_count
-        return Measurement(float(volume), volume, low, low, {**details, "condition": "nodata"})
+        details.update(condition="nodata", reason=f"{volume} articles in {rule.window_s // 60} min")
+        return Measurement(float(volume), volume, low, low, details)
     enough = volume >= rule.min_volume and value is not None
     if not enough:
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
@@ -556,6 +565,7 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     if isinstance(cond, ThresholdCondition):
         clear = cond.value if cond.clear is None else cond.clear
         details.update(condition="threshold", op=cond.op, threshold=cond.value, clear=clear)
+        details["reason"] = f"{rule.metric} {value:.3g} (fires {cond.op} {cond.value:g})"
         return Measurement(
             value, volume, _compare(value, cond.op, cond.value), _compare(value, cond.op, clear),
             details,
@@ -581,6 +591,7 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
             ratio = baseline / value if value > 0 else (math.inf if baseline > 0 else 0.0)
         clear = cond.ratio if cond.clear_ratio is None else cond.clear_ratio
         details.update(ratio=ratio if math.isfinite(ratio) else None, clear_ratio=clear)
+        details["reason"] = f"{rule.metric} {value:.3g} = {ratio:.1f}x baseline {baseline:.3g}"
         return Measurement(value, volume, ratio >= cond.ratio, ratio >= clear, details)
 
     assert isinstance(cond, ZScoreCondition)  # noqa: S101 - nodata/threshold/spike returned
@@ -595,6 +606,7 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     signed = z if cond.direction == "up" else -z
     clear = cond.z if cond.clear_z is None else cond.clear_z
     details.update(mean=mean, std=std, z=z, z_threshold=cond.z, clear_z=clear)
+    details["reason"] = f"{rule.metric} {value:.3g}, z {z:+.1f} (mean {mean:.3g}, std {std:.3g})"
     return Measurement(value, volume, signed >= cond.z, signed >= clear, details)
 
 

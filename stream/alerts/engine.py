@@ -1,0 +1,135 @@
+"""Decide what to evaluate and when: rules touched by a batch, or every rule on the clock.
+
+Reads ``sentiment_buckets`` (1-minute rows) only, never raw articles; writes states and
+events through :mod:`stream.alerts.state`. Runs in a thread: everything here blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from core.db import session_scope
+from core.tables import SentimentBucket
+from stream.alerts.rules import BUCKET_S, Bucket, Rule, evaluate, lookback_s
+from stream.alerts.state import (
+    StoredRule,
+    active_keys,
+    apply_decision,
+    load_states,
+    lock_rule,
+    stored_rules,
+)
+
+__all__ = ["AlertEngine", "EvaluationReport", "Scope", "fetch_series"]
+
+log = logging.getLogger(__name__)
+
+Scope = tuple[str, str]  # (scope kind, scope key)
+
+
+@dataclass
+class EvaluationReport:
+    rules: int = 0
+    keys: int = 0
+    transitions: int = 0
+    notifying: int = 0
+
+
+def fetch_series(
+    session: Session, kind: str, keys: Sequence[str] | None, since: datetime, until: datetime
+) -> dict[str, list[Bucket]]:
+    """1-minute buckets of ``kind`` from ``since`` to ``until``, per key (all keys when None)."""
+    b = SentimentBucket
+    stmt = select(b.scope_key, b.bucket_start, b.n_total, b.n_negative, b.score_sum).where(
+        b.scope_kind == kind,
+        b.width_s == BUCKET_S,
+        b.bucket_start >= since,
+        b.bucket_start <= until,
+    )
+    if keys is not None:
+        stmt = stmt.where(b.scope_key.in_(keys))
+    series: dict[str, list[Bucket]] = defaultdict(list)
+    for key, start, n_total, n_negative, score_sum in session.execute(stmt):
+        series[key].append(Bucket(start, n_total, n_negative, score_sum))
+    return series
+
+
+def _since(rule: Rule, now: datetime) -> datetime:
+    seconds = int(now.timestamp())
+    last = now - timedelta(seconds=seconds % BUCKET_S, microseconds=now.microsecond)
+    return last - timedelta(seconds=lookback_s(rule) - BUCKET_S)
+
+
+class AlertEngine:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def evaluate_touched(self, scopes: Iterable[Scope], now: datetime) -> EvaluationReport:
+        """Evaluate the rules whose scope a batch of articles just changed."""
+        touched: dict[str, set[str]] = defaultdict(set)
+        for kind, key in scopes:
+            touched[kind].add(key)
+        report = EvaluationReport()
+        for stored in self._rules():
+            scope = stored.rule.scope
+            keys = touched.get(scope.kind, set())
+            if scope.each:
+                wanted = sorted(keys)
+            else:
+                wanted = [scope.key] if scope.key in keys else []
+            if wanted:
+                self._evaluate_rule(stored, wanted, now, report)
+        return report
+
+    def evaluate_all(self, now: datetime) -> EvaluationReport:
+        """The clock: every rule, so "no data" fires and quiet keys resolve without articles."""
+        report = EvaluationReport()
+        for stored in self._rules():
+            self._evaluate_rule(stored, None, now, report)
+        return report
+
+    def _rules(self) -> list[StoredRule]:
+        with session_scope(self.engine) as session:
+            return stored_rules(session)
+
+    def _evaluate_rule(
+        self,
+        stored: StoredRule,
+        keys: Sequence[str] | None,
+        now: datetime,
+        report: EvaluationReport,
+    ) -> None:
+        rule = stored.rule
+        with session_scope(self.engine) as session:
+            lock_rule(session, stored.id)
+            if rule.scope.each:
+                series = fetch_series(session, rule.scope.kind, keys, _since(rule, now), now)
+                wanted = set(keys) if keys is not None else set(series)
+                if keys is None:
+                    wanted |= set(active_keys(session, stored.id))
+            else:
+                series = fetch_series(
+                    session, rule.scope.kind, [rule.scope.key], _since(rule, now), now
+                )
+                wanted = {rule.scope.key}
+            states = load_states(session, stored.id, sorted(wanted))
+            report.rules += 1
+            for key in sorted(wanted):
+                previous = states.get(key)
+                decision = evaluate(series.get(key, []), rule, now, previous)
+                apply_decision(session, stored.id, key, decision, previous, now)
+                report.keys += 1
+                report.transitions += len(decision.transitions)
+                report.notifying += sum(t.notify for t in decision.transitions)
+                for t in decision.transitions:
+                    log.info(
+                        "alert %s[%s]: %s -> %s (value %s)",
+                        rule.name, key, t.from_state, t.to_state, t.value,
+                    )  # fmt: skip

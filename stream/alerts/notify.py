@@ -1,0 +1,354 @@
+"""From alert events to delivered messages, through the ``notifications`` outbox.
+
+1. ``group_pending``: events asking for a notification are grouped per rule once the
+   oldest has waited ``group_wait_s`` (and at most once per ``group_interval_s``),
+   silences and mute times are applied, and one outbox row per channel is written in
+   the same transaction that marks the events grouped: nothing is lost or sent twice.
+2. ``deliver_due``: due outbox rows are claimed (a lease, so parallel dispatchers never
+   send one row twice), sent outside any transaction, and each attempt is recorded;
+   failures retry with exponential backoff, for as long as it takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from core.alert_tables import (
+    AlertEventRow,
+    AlertRuleRow,
+    NotificationAttemptRow,
+    NotificationRow,
+    SilenceRow,
+)
+from core.config import AlertSettings
+from core.db import session_scope
+from core.logs import redact
+from core.tables import Article, ArticleEntity, ArticleScore
+from stream.alerts.channels import (
+    AlertGroup,
+    AlertItem,
+    DeliveryError,
+    EmailNotifier,
+    Headline,
+    Notifier,
+    SlackNotifier,
+    WebhookNotifier,
+)
+from stream.alerts.rules import BUCKET_S, Rule
+
+__all__ = ["DeliveryReport", "Dispatcher", "build_notifiers", "dashboard_link"]
+
+log = logging.getLogger(__name__)
+
+# notices of a firing that nobody saw: its resolve is not announced either
+_UNSEEN = ("silenced", "muted", "no_channels")
+
+
+def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
+    """The channels configured in settings (a rule naming another one logs a warning)."""
+    out: dict[str, Notifier] = {}
+    recipients = tuple(a.strip() for a in settings.email_to.split(",") if a.strip())
+    if settings.smtp_host and recipients:
+        out["email"] = EmailNotifier(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.email_from,
+            recipients=recipients,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout_s=settings.smtp_timeout_s,
+        )
+    if settings.slack_webhook_url is not None:
+        out["slack"] = SlackNotifier(settings.slack_webhook_url, timeout_s=settings.http_timeout_s)
+    if settings.webhook_url is not None:
+        out["webhook"] = WebhookNotifier(settings.webhook_url, timeout_s=settings.http_timeout_s)
+    return out
+
+
+def dashboard_link(base: str, kind: str, key: str) -> str:
+    base = base.rstrip("/")
+    if kind == "ticker":
+        return f"{base}/ticker?symbol={quote(key)}"
+    if kind in ("topic", "source"):
+        return f"{base}/{kind}?name={quote(key)}"
+    return f"{base}/"
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: AlertSettings,
+        notifiers: Mapping[str, Notifier] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.notifiers = dict(build_notifiers(settings) if notifiers is None else notifiers)
+        self._warned: set[tuple[str, str]] = set()
+
+    def run_once(self, now: datetime | None = None) -> DeliveryReport:
+        now = now or datetime.now(UTC)
+        self.group_pending(now)
+        return self.deliver_due(now)
+
+    # ------------------------------------------------------------ grouping
+
+    def group_pending(self, now: datetime) -> int:
+        """Turn ungrouped notifying events into outbox rows; returns how many rows."""
+        queued = 0
+        with session_scope(self.engine) as session:
+            events = session.scalars(
+                select(AlertEventRow)
+                .where(AlertEventRow.notify, AlertEventRow.grouped_at.is_(None))
+                .order_by(AlertEventRow.rule_id, AlertEventRow.at, AlertEventRow.id)
+                .with_for_update(skip_locked=True)
+            ).all()
+            by_rule: dict[int, list[AlertEventRow]] = defaultdict(list)
+            for event in events:
+                by_rule[event.rule_id].append(event)
+            for rule_id, rule_events in by_rule.items():
+                if self._ready(session, rule_id, rule_events, now):
+                    queued += self._group(session, rule_id, rule_events, now)
+        return queued
+
+    def _ready(
+        self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
+    ) -> bool:
+        oldest = min(e.at for e in events)
+        if now - oldest < timedelta(seconds=self.settings.group_wait_s):
+            return False  # wait for the alerts firing together with this one
+        if self.settings.group_interval_s <= 0:
+            return True
+        last = session.scalar(
+            select(func.max(NotificationRow.created_at)).where(NotificationRow.rule_id == rule_id)
+        )
+        return last is None or now - last >= timedelta(seconds=self.settings.group_interval_s)
+
+    def _group(
+        self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
+    ) -> int:
+        row = session.get(AlertRuleRow, rule_id)
+        if row is None:
+            return 0
+        rule = Rule.model_validate(row.spec)
+        silences = session.scalars(
+            select(SilenceRow).where(SilenceRow.starts_at <= now, SilenceRow.ends_at > now)
+        ).all()
+        channels = [c for c in rule.channels if c in self.notifiers]
+        for missing in set(rule.channels) - set(channels):
+            if (rule.name, missing) not in self._warned:
+                self._warned.add((rule.name, missing))
+                log.warning("rule %s: channel %s is not configured; skipped", rule.name, missing)
+        send: list[AlertEventRow] = []
+        for event in events:
+            if any(_silences(s, rule_id, event.scope_key, rule.labels) for s in silences):
+                event.notice = "silenced"
+            elif rule.muted(now):
+                event.notice = "muted"
+            elif event.to_state == "resolved" and _firing_unseen(session, event):
+                event.notice = "silenced"
+            elif not channels:
+                event.notice = "no_channels"
+            else:
+                event.notice = "queued"
+                send.append(event)
+            event.grouped_at = now
+        if not send:
+            return 0
+        group = self._build_group(session, rule, row.scope_kind, send)
+        for channel in channels:
+            session.add(
+                NotificationRow(
+                    rule_id=rule_id,
+                    channel=channel,
+                    kind=group.kind,
+                    event_ids=list(group.event_ids),
+                    payload=self.notifiers[channel].render(group),
+                    next_attempt_at=now,
+                )
+            )
+        log.info("alert %s: %d event(s) queued for %s", rule.name, len(send), ", ".join(channels))
+        return len(channels)
+
+    def _build_group(
+        self, session: Session, rule: Rule, kind: str, events: Sequence[AlertEventRow]
+    ) -> AlertGroup:
+        base = self.settings.dashboard_url
+        items = []
+        for e in events:
+            status = e.to_state if e.to_state in ("resolved", "realert") else "firing"
+            heads: tuple[Headline, ...] = ()
+            if status != "resolved" and self.settings.top_headlines:
+                heads = top_negative_headlines(
+                    session, kind, e.scope_key, e.details, self.settings.top_headlines
+                )
+            items.append(
+                AlertItem(
+                    key=e.scope_key,
+                    status=status,
+                    at=e.at.isoformat(),
+                    value=e.value,
+                    details=dict(e.details),
+                    dashboard_url=dashboard_link(base, kind, e.scope_key),
+                    headlines=heads,
+                )
+            )
+        return AlertGroup(
+            rule=rule.name,
+            description=rule.description,
+            severity=rule.severity,
+            scope_kind=kind,
+            metric=rule.metric,
+            window_s=rule.window_s,
+            labels=dict(rule.labels),
+            items=tuple(items),
+            alerts_url=f"{base.rstrip('/')}/alerts?rule={quote(rule.name)}",
+            event_ids=tuple(e.id for e in events),
+        )
+
+    # ------------------------------------------------------------ delivery
+
+    def deliver_due(self, now: datetime | None = None, *, limit: int = 50) -> DeliveryReport:
+        now = now or datetime.now(UTC)
+        report = DeliveryReport()
+        for notification_id, channel, payload, attempts in self._claim(now, limit):
+            ok, detail, ms = self._send(channel, payload)
+            self._record(notification_id, attempts + 1, ok, detail, ms)
+            if ok:
+                report.delivered += 1
+            else:
+                report.failed += 1
+                log.warning("notification %d via %s failed: %s", notification_id, channel, detail)
+        return report
+
+    def _claim(self, now: datetime, limit: int) -> list[tuple[int, str, dict[str, Any], int]]:
+        # the lease outlasts one attempt, so a crashed dispatcher's claim expires into a retry
+        lease = timedelta(seconds=max(60.0, 3 * self.settings.http_timeout_s))
+        with session_scope(self.engine) as session:
+            rows = session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now)
+                .order_by(NotificationRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.next_attempt_at = now + lease
+            return [(r.id, r.channel, dict(r.payload), r.attempts) for r in rows]
+
+    def _send(self, channel: str, payload: dict[str, Any]) -> tuple[bool, str | None, float]:
+        notifier = self.notifiers.get(channel)
+        t0 = time.perf_counter()
+        if notifier is None:
+            return False, f"{channel}: channel not configured", 0.0
+        try:
+            notifier.send(payload)
+        except DeliveryError as exc:
+            return False, redact(str(exc)), (time.perf_counter() - t0) * 1000
+        except Exception as exc:  # noqa: BLE001 - a channel bug must not stop the outbox
+            return False, f"{channel}: {type(exc).__name__}", (time.perf_counter() - t0) * 1000
+        return True, None, (time.perf_counter() - t0) * 1000
+
+    def _record(
+        self, notification_id: int, attempts: int, ok: bool, detail: str | None, ms: float
+    ) -> None:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"attempts": attempts}
+        if ok:
+            values.update(status="delivered", delivered_at=now, last_error=None)
+        else:
+            delay = min(self.settings.retry_base_s * 2 ** (attempts - 1), self.settings.retry_max_s)
+            values.update(last_error=detail, next_attempt_at=now + timedelta(seconds=delay))
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(NotificationRow).where(NotificationRow.id == notification_id).values(values)
+            )
+            session.add(
+                NotificationAttemptRow(
+                    notification_id=notification_id,
+                    attempted_at=now,
+                    ok=ok,
+                    detail=detail,
+                    duration_ms=ms,
+                )
+            )
+
+
+def _silences(s: SilenceRow, rule_id: int, key: str, labels: Mapping[str, str]) -> bool:
+    if s.rule_id is None and s.scope_key is None and not s.labels:
+        return False  # an empty silence matches nothing (refused on creation, too)
+    return (
+        (s.rule_id is None or s.rule_id == rule_id)
+        and (s.scope_key is None or s.scope_key == key)
+        and all(labels.get(k) == v for k, v in (s.labels or {}).items())
+    )
+
+
+def _firing_unseen(session: Session, resolve: AlertEventRow) -> bool:
+    """Was the incident this resolve closes never announced (silenced or muted)?"""
+    e = AlertEventRow
+    notice = session.scalar(
+        select(e.notice)
+        .where(
+            e.rule_id == resolve.rule_id,
+            e.scope_key == resolve.scope_key,
+            e.to_state == "firing",
+            e.id < resolve.id,
+        )
+        .order_by(e.id.desc())
+        .limit(1)
+    )
+    return notice in _UNSEEN
+
+
+def top_negative_headlines(
+    session: Session, kind: str, key: str, details: Mapping[str, Any], limit: int
+) -> tuple[Headline, ...]:
+    """The most negative headlines of the alert's window (the message's evidence)."""
+    try:
+        end = datetime.fromisoformat(str(details["window_end"]))
+        window_s = int(details["window_s"])
+    except (KeyError, ValueError):
+        return ()
+    seconds = int(end.timestamp())
+    start = datetime.fromtimestamp(seconds - seconds % BUCKET_S, tz=UTC) - timedelta(
+        seconds=window_s - BUCKET_S
+    )
+    a, s = Article, ArticleScore
+    stmt = (
+        select(a.title, a.url, a.source, a.published_at, func.min(s.score))
+        .join(s, s.article_id == a.id)
+        .where(s.sentiment == "negative", a.published_at >= start, a.published_at <= end)
+        .group_by(a.id)
+        .order_by(func.min(s.score), a.published_at.desc())
+        .limit(limit)
+    )
+    if kind == "ticker":
+        stmt = stmt.join(
+            ArticleEntity, (ArticleEntity.article_id == a.id) & (ArticleEntity.ticker == key)
+        )
+    elif kind == "topic":
+        stmt = stmt.where(s.topic == key)
+    elif kind == "source":
+        stmt = stmt.where(a.source == key)
+    return tuple(
+        Headline(title, url, source, published.isoformat(), float(score))
+        for title, url, source, published, score in session.execute(stmt)
+    )
