@@ -142,6 +142,12 @@ def _mount_subsystems() -> None:
             "ingest",
             "Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario.",
         ),
+        (
+            "stream.alerts.cli",
+            app,
+            "alerts",
+            "Alert rules: list, add, validate, enable, disable, test, backtest, silence.",
+        ),
         ("models.cli", model_app, None, None),
         ("export.cli", model_app, None, None),
         ("dashboard.cli", app, None, None),
