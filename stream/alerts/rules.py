@@ -447,7 +447,8 @@ class Measurement:
     volume: int
     # the fire condition holds (volume and baseline requirements met)
     breaching: bool
-    # a firing alert stays firing: the condition holds at its clear level (hysteresis)
+    # a firing alert stays firing: the condition holds at its clear level (hysteresis),
+    # or the window has too few articles to say it is over
     holding: bool
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -558,8 +559,10 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         return Measurement(float(volume), volume, low, low, details)
     enough = volume >= rule.min_volume and value is not None
     if not enough:
+        # Too few articles to judge: never a reason to fire, nor to resolve (a quiet minute
+        # inside an incident would otherwise flap it); only an empty window resolves.
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
-        return Measurement(value, volume, False, False, details)
+        return Measurement(value, volume, False, volume > 0, details)
     assert value is not None  # noqa: S101 - `enough` checked it; narrows the type
 
     if isinstance(cond, ThresholdCondition):
@@ -572,10 +575,14 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         )  # fmt: skip
 
     past = sums[1:]
+    # history starts at the oldest window holding data: windows before the first article
+    # are "not yet watching", not "nothing happened", and must not dilute the baseline
+    while past and past[-1].n_total == 0:
+        past.pop()
     if isinstance(cond, SpikeCondition):
         base_sum = _Sum(sum(s.n_total for s in past), sum(s.n_negative for s in past), 0.0)
         raw = _metric(rule.metric, base_sum)
-        if raw is not None and rule.metric == "negative_count":
+        if raw is not None and past and rule.metric == "negative_count":
             raw /= len(past)  # mean count per window
         baseline = max(raw or 0.0, cond.baseline_floor)
         details.update(
