@@ -40,12 +40,14 @@ def _fail(exc: FinsentError) -> typer.Exit:
 
 
 @app.command()
-def up() -> None:
-    """Start the broker and database (embedded unless configured) and migrate; no workers."""
+def up(
+    worker: Annotated[bool, typer.Option(help="also run a stream worker")] = False,
+) -> None:
+    """Start the broker and database (embedded unless configured) and migrate; Ctrl-C stops."""
     from core.launcher import run_stack
 
     try:
-        run_stack(get_settings(), worker=False, scenario=False, dashboard=False)
+        run_stack(get_settings(), worker=worker, scenario=False, dashboard=False)
     except FinsentError as exc:
         raise _fail(exc) from exc
 

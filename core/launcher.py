@@ -56,19 +56,34 @@ def run_stack(
         ]
         for name, enabled, argv in wanted:
             if enabled:
-                child = ChildProcess(
-                    name, argv, log_file=logs / f"{name.replace(' ', '-')}.log", env=env
-                )
-                child.start()
-                children.append(child)
+                log_file = logs / f"{name.replace(' ', '-')}.log"
+                children.append(ChildProcess(name, argv, log_file=log_file, env=env))
+        for child in children:
+            child.start()
         _print_banner(settings, services, children, logs)
+        restarts: dict[str, list[float]] = {c.name: [] for c in children}
         try:
             while not stop:
-                for child in children:
-                    if not child.alive():
-                        log.error("%s exited; see %s", child.name, child.log_file)
-                        stop = True
                 time.sleep(0.5)
+                if "broker" in services.revive():
+                    # a new, empty broker: the worker's consumer group and offsets start over;
+                    # producers (feeds) reconnect by themselves
+                    for child in children:
+                        if child.name == "worker":
+                            child.stop(timeout_s=20)
+                            child.start()
+                    log.warning("worker restarted on the new broker")
+                for child in children:
+                    if child.alive():
+                        continue
+                    recent = [t for t in restarts[child.name] if time.monotonic() - t < 60]
+                    if len(recent) >= 3:
+                        log.error("%s keeps exiting; stopping. See %s", child.name, child.log_file)
+                        stop = True
+                        break
+                    log.error("%s exited; restarting it (log: %s)", child.name, child.log_file)
+                    restarts[child.name] = [*recent, time.monotonic()]
+                    child.start()
         except KeyboardInterrupt:
             pass
         finally:

@@ -138,6 +138,33 @@ class Services:
         if state is not None and state.pid == os.getpid():
             _state_file(self.settings).unlink(missing_ok=True)
 
+    def revive(self) -> list[str]:
+        """Restart embedded services that died, on the same ports; return what was restarted.
+
+        A restarted broker comes back empty (memory storage): its topics are recreated here,
+        and every Kafka client of the pipeline must be restarted too (STACK-NOTES).
+        """
+        revived: list[str] = []
+        timeout = self.settings.service_start_timeout_s
+        if self.broker is not None and not self.broker.alive():
+            log.error("the embedded broker died; restarting it on port %d", self.broker.port)
+            self.broker = EmbeddedBroker(self.log_dir, port=self.broker.port)
+            self.broker.start(timeout)
+            from stream.topics import ensure_topics
+
+            ensure_topics(self.broker.bootstrap_servers, self.settings.kafka)
+            revived.append("broker")
+        if self.postgres is not None and not self.postgres.alive():
+            log.error("the embedded PostgreSQL died; restarting it on port %d", self.postgres.port)
+            self.postgres = EmbeddedPostgres(
+                self.settings.postgres_dir, self.log_dir, port=self.postgres.port
+            )
+            self.postgres.start(timeout)
+            revived.append("postgres")
+        if revived:
+            self._write_state()
+        return revived
+
     def env(self) -> dict[str, str]:
         """Environment for child processes so they use these services."""
         env: dict[str, str] = {}
