@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,14 +20,26 @@ XSS_TITLE = "<script>alert('pwned')</script> AAPL <b>bold</b> claims"
 TICKERS = ("AAPL", "TSLA", "MSFT", "NVDA")
 TOPICS = ("Earnings", "Macro", "M&A | Investments", "Stock Movement")
 SOURCES = ("wire", "blog", "rss")
+HEADLINES = (
+    "shares slide after guidance cut",
+    "beats estimates, raises outlook",
+    "faces regulatory probe in Europe",
+    "announces buyback program",
+    "analysts downgrade on margin worries",
+    "unveils new product line",
+)
 
 
 @dataclass(frozen=True)
 class Seeded:
     now: datetime
     n_articles: int
-    # (published_at, title) of every AAPL article
+    # published_at of every article, and (published_at, title) of every AAPL one
+    times: list[datetime]
     aapl: list[tuple[datetime, str]]
+
+    def count_since(self, start: datetime) -> int:
+        return sum(1 for t in self.times if t >= start)
 
     def aapl_since(self, start: datetime) -> list[str]:
         return [t for when, t in self.aapl if when >= start]
@@ -38,17 +52,15 @@ def _id(text: str) -> str:
 def _scored(
     i: int,
     when: datetime,
+    sentiment: str,
     *,
+    ticker: str,
     title: str | None = None,
-    ticker: str | None = None,
-    sentiment: str | None = None,
 ) -> tuple[Article, ArticleScored]:
-    ticker = ticker or TICKERS[i % len(TICKERS)]
-    title = title or f"{ticker} headline number {i}"
-    sentiment = sentiment or ("negative", "neutral", "positive")[(i * 7) % 3]
+    title = title or f"{ticker} {HEADLINES[i % len(HEADLINES)]} (story {i})"
     probs = {"negative": 0.1, "neutral": 0.1, "positive": 0.1}
     probs[sentiment] = 0.8
-    topic = TOPICS[i % len(TOPICS)]
+    topic = TOPICS[(i // 3) % len(TOPICS)]
     source = SOURCES[i % len(SOURCES)]
     url = f"https://news.example.com/{i}"
     article = Article(
@@ -90,19 +102,40 @@ def _scored(
     return article, scored
 
 
-def seed(engine: Engine, *, now: datetime | None = None, n: int = 120) -> Seeded:
-    """``n`` articles over the last 48 h (one every 24 min), 10 over the previous month,
+def _sentiment(rng: random.Random, ticker: str, age_h: float, topic_i: int) -> str:
+    """A plausible market: a slow cycle, AAPL turning negative in the last 8 h, TSLA recovering."""
+    p_neg = 0.3 + 0.12 * math.sin(age_h / 5) + 0.05 * (topic_i % 4 - 1.5)
+    if ticker == "AAPL" and age_h < 8:
+        p_neg += 0.35
+    if ticker == "TSLA":
+        p_neg += 0.25 if age_h > 24 else -0.15
+    draw = rng.random()
+    if draw < p_neg:
+        return "negative"
+    return "positive" if draw > p_neg + 0.3 else "neutral"
+
+
+def seed(engine: Engine, *, now: datetime | None = None, n: int = 480) -> Seeded:
+    """``n`` articles over the last 48 h (one every 6 min), 10 over the previous month,
     one XSS headline; a worker status row; a rule with a firing alert on AAPL."""
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
-    pairs = [_scored(i, now - timedelta(minutes=24 * i + 1)) for i in range(n)]
-    pairs += [_scored(10_000 + i, now - timedelta(days=3 + 2 * i)) for i in range(10)]
-    pairs.append(
-        _scored(
-            99_999, now - timedelta(minutes=5), title=XSS_TITLE, ticker="AAPL", sentiment="negative"
+    rng = random.Random(7)
+    pairs = []
+    for i in range(n):
+        when = now - timedelta(minutes=6 * i + 1)
+        ticker = TICKERS[rng.randrange(len(TICKERS))]
+        sentiment = _sentiment(rng, ticker, 0.1 * i, i // 3)
+        pairs.append(_scored(i, when, sentiment, ticker=ticker))
+    for i in range(10):
+        pairs.append(
+            _scored(10_000 + i, now - timedelta(days=3 + 2 * i), "neutral", ticker=TICKERS[i % 4])
         )
+    pairs.append(
+        _scored(99_999, now - timedelta(minutes=4), "negative", ticker="AAPL", title=XSS_TITLE)
     )
     persist_batch(engine, BatchWrite([a for a, _ in pairs], [s for _, s in pairs], []), WIDTHS)
     aapl = [(a.published_at, a.title) for a, s in pairs if s.entities[0].ticker == "AAPL"]
+    times = [a.published_at for a, _ in pairs]
     with engine.begin() as conn:
         conn.execute(
             insert(WorkerStatus).values(
@@ -166,4 +199,4 @@ def seed(engine: Engine, *, now: datetime | None = None, n: int = 120) -> Seeded
                 ]
             )
         )
-    return Seeded(now, len(pairs), aapl)
+    return Seeded(now, len(pairs), times, aapl)

@@ -1,0 +1,189 @@
+"""`/api/v1` routes over `dashboard.queries`: JSON, or CSV with `?format=csv`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.responses import Response
+
+from dashboard import queries as q
+from dashboard.api.deps import ConnDep, OptionalRangeDep, RangeDep, require_auth
+from dashboard.api.schemas import (
+    AlertEventOut,
+    AlertEventsOut,
+    ArticleDetailOut,
+    ArticleOut,
+    ArticlePageOut,
+    HealthOut,
+    ScopeKind,
+    SeriesOut,
+    SeriesPointOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_auth)], tags=["history"])
+
+Format = Literal["json", "csv"]
+FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
+KeyList = Annotated[list[str], Query(max_length=50)]
+MAX_KEY_CHARS = 200
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _check_keys(keys: Sequence[str]) -> None:
+    for key in keys:
+        if not key or len(key) > MAX_KEY_CHARS:
+            raise HTTPException(422, f"keys must be 1..{MAX_KEY_CHARS} characters")
+
+
+@router.get("/series", response_model=SeriesOut, responses=CSV_RESPONSE)
+def get_series(
+    conn: ConnDep,
+    rng: RangeDep,
+    scope: Annotated[ScopeKind, Query(description="market, topic, ticker or source")] = "market",
+    key: KeyList = [],  # noqa: B006 - FastAPI copies query defaults
+    format: FormatQuery = "json",
+) -> SeriesOut | Response:
+    """Sentiment per step: counts per label, mean signed score and negative share.
+
+    Several keys are summed (e.g. key=AAPL&key=MSFT). The bucket width read is the
+    coarsest that divides the step; at most 5,000 points per request.
+    """
+    if scope != "market" and not key:
+        raise HTTPException(422, f"scope={scope} needs at least one key=...")
+    _check_keys(key)
+    points = q.series(conn, scope, key, rng)
+    out = [
+        SeriesPointOut(
+            bucket_start=p.bucket_start,
+            n_total=p.n_total,
+            n_negative=p.n_negative,
+            n_neutral=p.n_neutral,
+            n_positive=p.n_positive,
+            mean_score=p.mean_score,
+            negative_share=p.negative_share,
+        )
+        for p in points
+    ]
+    if format == "csv":
+        return _csv((p.model_dump() for p in out), list(SeriesPointOut.model_fields), "series.csv")
+    return SeriesOut(
+        scope_kind=scope,
+        keys=[q.MARKET_KEY] if scope == "market" else key,
+        start=rng.start,
+        end=rng.end,
+        width_s=rng.width_s,
+        step_s=rng.step_s,
+        points=out,
+    )
+
+
+@router.get("/articles", response_model=ArticlePageOut, responses=CSV_RESPONSE)
+def get_articles(
+    conn: ConnDep,
+    rng: OptionalRangeDep,
+    ticker: KeyList = [],  # noqa: B006
+    topic: KeyList = [],  # noqa: B006
+    source: KeyList = [],  # noqa: B006
+    sentiment: Annotated[list[Literal["negative", "neutral", "positive"]], Query()] = [],  # noqa: B006
+    text: Annotated[
+        str | None,
+        Query(alias="q", min_length=2, max_length=200, description="title/summary contains"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    format: FormatQuery = "json",
+) -> ArticlePageOut | Response:
+    """Articles newest first with their latest score; keyset pagination via ``next_cursor``."""
+    for keys in (ticker, topic, source):
+        _check_keys(keys)
+    try:
+        after = q.decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(422, "invalid cursor: pass next_cursor from a previous page") from exc
+    filters = q.ArticleFilters(
+        start=rng.start if rng else None,
+        end=rng.end if rng else None,
+        tickers=ticker,
+        topics=topic,
+        sources=source,
+        sentiments=sentiment,
+        text=text,
+    )
+    page = q.article_page(conn, filters, limit=limit, cursor=after)
+    items = [ArticleOut.model_validate(asdict(r)) for r in page.rows]
+    if format == "csv":
+        return _csv((i.model_dump() for i in items), list(ArticleOut.model_fields), "articles.csv")
+    return ArticlePageOut(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetailOut)
+def get_article(
+    conn: ConnDep,
+    article_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="sha256 hex")],
+) -> ArticleDetailOut:
+    """One article with every model version's score and its entities."""
+    detail = q.article_detail(conn, article_id)
+    if detail is None:
+        raise HTTPException(404, "no such article")
+    return ArticleDetailOut.model_validate(asdict(detail))
+
+
+@router.get("/alerts", response_model=AlertEventsOut, responses=CSV_RESPONSE)
+def get_alerts(
+    conn: ConnDep,
+    rng: OptionalRangeDep,
+    scope: Annotated[ScopeKind | None, Query()] = None,
+    key: Annotated[str | None, Query(min_length=1, max_length=MAX_KEY_CHARS)] = None,
+    rule_id: Annotated[int | None, Query(ge=1)] = None,
+    state: Annotated[
+        list[Literal["pending", "firing", "resolved", "inactive", "realert"]], Query()
+    ] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    format: FormatQuery = "json",
+) -> AlertEventsOut | Response:
+    """Alert state transitions, newest first (default range: the last 7 days)."""
+    now = datetime.now(UTC)
+    start, end = (rng.start, rng.end) if rng else (now - timedelta(days=7), now)
+    events = q.alert_events(
+        conn,
+        start=start,
+        end=end,
+        scope_kind=scope,
+        scope_key=key,
+        rule_id=rule_id,
+        states=state,
+        limit=limit,
+    )
+    items = [AlertEventOut.model_validate(asdict(e)) for e in events]
+    if format == "csv":
+        return _csv((i.model_dump() for i in items), list(AlertEventOut.model_fields), "alerts.csv")
+    return AlertEventsOut(items=items)
+
+
+@router.get("/health", response_model=HealthOut)
+def get_health(conn: ConnDep) -> HealthOut:
+    """Workers (model, provider, throughput, batch latency), DLQ count, last article per source."""
+    return HealthOut.model_validate(asdict(q.health(conn)))

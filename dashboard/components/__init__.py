@@ -1,0 +1,1 @@
+"""Reusable pieces of the Dash pages: controls, figures, tables, layout helpers."""

@@ -1,0 +1,206 @@
+"""The controls bar (range, step, filters) and how pages turn its values into queries.
+
+The controls live in the app shell, outside the pages, so the range and filters survive
+navigation between the overview and a drill-down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dash import Input, dcc, html
+
+from core.labels import TOPIC_LABELS
+from dashboard.queries import ScopeKind
+from dashboard.timerange import PRESETS, STEPS_S, RangeError, TimeRange, resolve_range, step_label
+
+__all__ = [
+    "CONTROL_INPUTS",
+    "REFRESH_CHOICES",
+    "Controls",
+    "controls_bar",
+    "refresh_control",
+]
+
+REFRESH_CHOICES = (
+    (0, "Paused"),
+    (5_000, "5 s"),
+    (15_000, "15 s"),
+    (30_000, "30 s"),
+    (60_000, "1 min"),
+)
+DEFAULT_PRESET = "24h"
+
+# the Inputs every data callback takes, in this order (see Controls.from_values)
+CONTROL_INPUTS = [
+    Input("range-preset", "value"),
+    Input("range-dates", "start_date"),
+    Input("range-dates", "end_date"),
+    Input("step", "value"),
+    Input("f-topics", "value"),
+    Input("f-tickers", "value"),
+    Input("f-sources", "value"),
+    Input("f-sentiment", "value"),
+    Input("tick", "n_intervals"),
+]
+
+
+@dataclass(frozen=True)
+class Controls:
+    preset: str
+    start_date: str | None
+    end_date: str | None
+    step: str | int | None
+    topics: tuple[str, ...]
+    tickers: tuple[str, ...]
+    sources: tuple[str, ...]
+    sentiments: tuple[str, ...]
+
+    @classmethod
+    def from_values(cls, *values: Any) -> Controls:
+        preset, start_date, end_date, step, topics, tickers, sources, sentiments = values[:8]
+        return cls(
+            preset or DEFAULT_PRESET,
+            start_date,
+            end_date,
+            step,
+            tuple(topics or ()),
+            tuple(tickers or ()),
+            tuple(sources or ()),
+            tuple(sentiments or ()),
+        )
+
+    def time_range(self, now: datetime | None = None) -> TimeRange:
+        """The range on screen; a bad absolute range falls back to the default preset."""
+        step_s = int(self.step) if self.step not in (None, "auto") else None
+        try:
+            if self.preset == "custom" and self.start_date:
+                start = datetime.fromisoformat(self.start_date[:10]).replace(tzinfo=UTC)
+                end = (
+                    datetime.fromisoformat(self.end_date[:10]).replace(tzinfo=UTC)
+                    + timedelta(days=1)
+                    if self.end_date
+                    else None
+                )
+                return resolve_range(start=start, end=end, step_s=step_s, now=now)
+            preset = self.preset if self.preset != "custom" else DEFAULT_PRESET
+            return resolve_range(preset=preset, step_s=step_s, now=now)
+        except RangeError:
+            return resolve_range(preset=DEFAULT_PRESET, now=now)
+
+    def series_scope(self) -> tuple[ScopeKind, list[str], str]:
+        """Which buckets the index chart sums: one filter kind (tickers, then topics, then
+        sources), since buckets cannot intersect kinds; article lists apply every filter."""
+        if self.tickers:
+            return "ticker", list(self.tickers), ", ".join(self.tickers)
+        if self.topics:
+            return "topic", list(self.topics), ", ".join(self.topics)
+        if self.sources:
+            return "source", list(self.sources), ", ".join(self.sources)
+        return "market", [], "Market"
+
+    @property
+    def uirevision(self) -> str:
+        # zoom survives a refresh, resets when what is shown changes
+        return "|".join(
+            [
+                self.preset,
+                str(self.start_date),
+                str(self.end_date),
+                str(self.step),
+                *self.topics,
+                "#",
+                *self.tickers,
+                "#",
+                *self.sources,
+            ]
+        )
+
+
+def _dropdown(id: str, placeholder: str, options: Sequence[str]) -> dcc.Dropdown:
+    return dcc.Dropdown(
+        id=id,
+        options=[{"label": o, "value": o} for o in options],
+        multi=True,
+        placeholder=placeholder,
+        className="filter",
+        persistence=True,
+        persistence_type="session",
+    )
+
+
+def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
+    return html.Div(
+        className="controls",
+        children=[
+            html.Div(
+                [
+                    dcc.RadioItems(
+                        id="range-preset",
+                        options=[{"label": p, "value": p} for p in PRESETS]
+                        + [{"label": "custom", "value": "custom"}],
+                        value=DEFAULT_PRESET,
+                        inline=True,
+                        className="segmented",
+                        persistence=True,
+                        persistence_type="session",
+                    ),
+                    dcc.DatePickerRange(
+                        id="range-dates",
+                        display_format="YYYY-MM-DD",
+                        clearable=True,
+                        start_date_placeholder_text="from",
+                        end_date_placeholder_text="to",
+                        className="dates",
+                    ),
+                    dcc.Dropdown(
+                        id="step",
+                        options=[{"label": "auto step", "value": "auto"}]
+                        + [{"label": f"step {step_label(s)}", "value": s} for s in STEPS_S],
+                        value="auto",
+                        clearable=False,
+                        className="step",
+                        searchable=False,
+                    ),
+                ],
+                className="controls-row",
+            ),
+            html.Div(
+                [
+                    _dropdown("f-topics", "Topics", TOPIC_LABELS),
+                    _dropdown("f-tickers", "Tickers", tickers),
+                    _dropdown("f-sources", "Sources", sources),
+                    dcc.Checklist(
+                        id="f-sentiment",
+                        options=[
+                            {"label": s, "value": s} for s in ("negative", "neutral", "positive")
+                        ],
+                        value=[],
+                        inline=True,
+                        className="sentiment-filter",
+                    ),
+                ],
+                className="controls-row",
+            ),
+        ],
+    )
+
+
+def refresh_control() -> html.Div:
+    return html.Div(
+        [
+            html.Span("Live", className="live-label"),
+            dcc.Dropdown(
+                id="refresh",
+                options=[{"label": label, "value": v} for v, label in REFRESH_CHOICES],
+                value=15_000,
+                clearable=False,
+                searchable=False,
+                className="refresh",
+            ),
+        ],
+        className="live",
+    )

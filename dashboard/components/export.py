@@ -1,0 +1,90 @@
+"""CSV export of what a page shows: rows kept in a dcc.Store, sent by dcc.Download."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from dashboard.queries import ArticleRow, SeriesPoint
+
+__all__ = ["article_rows", "series_rows", "to_csv"]
+
+SERIES_COLUMNS = (
+    "bucket_start",
+    "n_total",
+    "n_negative",
+    "n_neutral",
+    "n_positive",
+    "mean_score",
+    "negative_share",
+)
+ARTICLE_COLUMNS = (
+    "published_at",
+    "source",
+    "title",
+    "url",
+    "sentiment",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+    "score",
+    "topic",
+    "tickers",
+    "model_version",
+    "id",
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def series_rows(points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
+    return [
+        {
+            "bucket_start": _iso(p.bucket_start),
+            "n_total": p.n_total,
+            "n_negative": p.n_negative,
+            "n_neutral": p.n_neutral,
+            "n_positive": p.n_positive,
+            "mean_score": round(p.mean_score, 4),
+            "negative_share": round(p.negative_share, 4),
+        }
+        for p in points
+    ]
+
+
+def article_rows(rows: Sequence[ArticleRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "published_at": _iso(r.published_at),
+            "source": r.source,
+            "title": r.title,
+            "url": r.url,
+            "sentiment": r.sentiment,
+            "p_negative": r.p_negative,
+            "p_neutral": r.p_neutral,
+            "p_positive": r.p_positive,
+            "score": r.score,
+            "topic": r.topic,
+            "tickers": ";".join(r.tickers),
+            "model_version": r.model_version,
+            "id": r.id,
+        }
+        for r in rows
+    ]
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        # a leading = + - @ makes spreadsheets evaluate a cell: headlines are untrusted
+        writer.writerow(
+            {k: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in row.items()}
+        )
+    return buffer.getvalue()

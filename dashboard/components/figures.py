@@ -1,0 +1,218 @@
+"""Plotly figures. Every figure carries a ``uirevision`` so that a live refresh keeps the
+user's zoom and legend choices; it changes only when the range or filters change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.components.theme import COLORS
+from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
+
+__all__ = ["GRAPH_CONFIG", "empty_figure", "heatmap_figure", "sentiment_figure"]
+
+# typed Any: dcc.Graph's stub wants its own Config type for this plain dict
+GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+_FONT = {"family": "Inter, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+def _base_layout(fig: go.Figure, uirevision: str, height: int) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        font=_FONT,
+        height=height,
+        margin={"l": 56, "r": 56, "t": 28, "b": 36},
+        uirevision=uirevision,
+        hovermode="x unified",
+        legend={
+            "orientation": "h",
+            "y": 1.08,
+            "x": 0,
+            "font": {"size": 11},
+            "traceorder": "normal",
+        },
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def empty_figure(message: str, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"size": 14, "color": COLORS["muted"]},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _base_layout(fig, "empty", height)
+
+
+def sentiment_figure(
+    points: Sequence[SeriesPoint],
+    alerts: Sequence[AlertEvent],
+    *,
+    uirevision: str,
+    title: str = "Sentiment index",
+    height: int = 420,
+) -> go.Figure:
+    """Mean signed score and negative share over time, volume below, alerts as markers."""
+    if not points:
+        return empty_figure("No articles in this range", height)
+    x = [p.bucket_start for p in points]
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.72, 0.28],
+        vertical_spacing=0.04,
+        specs=[[{"secondary_y": True}], [{}]],
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[p.mean_score for p in points],
+            name=f"{title} (mean score)",
+            mode="lines",
+            line={"color": COLORS["index"], "width": 2},
+            hovertemplate="%{y:+.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[p.negative_share for p in points],
+            name="Negative share",
+            mode="lines",
+            line={"color": COLORS["negative"], "width": 1.5, "dash": "dot"},
+            fill="tozeroy",
+            fillcolor="rgba(220,38,38,0.08)",
+            hovertemplate="%{y:.0%}",
+        ),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    for label in ("negative", "neutral", "positive"):
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=[getattr(p, f"n_{label}") for p in points],
+                name=label.capitalize(),
+                marker_color=COLORS[label],
+                opacity=0.85,
+                hovertemplate="%{y}",
+                legendgroup="volume",
+                showlegend=True,
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_layout(barmode="stack", bargap=0.1)
+    fig.update_yaxes(
+        title_text="Score",
+        range=[-1, 1],
+        zeroline=True,
+        zerolinecolor="#9ca3af",
+        row=1,
+        col=1,
+        secondary_y=False,
+    )
+    fig.update_yaxes(
+        title_text="Negative share",
+        range=[0, 1],
+        tickformat=".0%",
+        showgrid=False,
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text="Articles", row=2, col=1)
+    _annotate_alerts(fig, alerts, x[0], x[-1])
+    return _base_layout(fig, uirevision, height)
+
+
+def _annotate_alerts(
+    fig: go.Figure, alerts: Sequence[AlertEvent], first: object, last: object
+) -> None:
+    # markers on the top axis rather than vertical lines: dozens of alerts stay readable,
+    # and each keeps a hover text with the rule and the reason
+    shown = [a for a in alerts if a.to_state in ("firing", "resolved")]
+    for state in ("firing", "resolved"):
+        group = [a for a in shown if a.to_state == state]
+        if not group:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[a.at for a in group],
+                y=[0.93] * len(group),
+                mode="markers",
+                name=f"Alert {state}",
+                marker={
+                    "symbol": "triangle-down" if state == "firing" else "triangle-up",
+                    "size": 12,
+                    "color": COLORS[state],
+                    "line": {"width": 1, "color": "white"},
+                },
+                text=[f"{a.rule_name} · {a.scope_key}: {a.reason or state}" for a in group],
+                hovertemplate="%{text}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    for a in shown[:30]:
+        if a.to_state == "firing":
+            fig.add_vline(
+                x=a.at,
+                line={"color": COLORS["firing"], "width": 1, "dash": "dot"},
+                opacity=0.5,
+                row=1,
+                col=1,
+            )
+
+
+def heatmap_figure(cells: Sequence[HeatCell], *, uirevision: str, height: int = 360) -> go.Figure:
+    """Negative share per topic and time step; blank where a topic had no article."""
+    if not cells:
+        return empty_figure("No topics in this range", height)
+    times = sorted({c.bucket_start for c in cells})
+    volume: dict[str, int] = {}
+    for c in cells:
+        volume[c.scope_key] = volume.get(c.scope_key, 0) + c.n_total
+    keys = sorted(volume, key=lambda k: volume[k])  # busiest topic on top
+    col = {t: i for i, t in enumerate(times)}
+    row = {k: i for i, k in enumerate(keys)}
+    z: list[list[float | None]] = [[None] * len(times) for _ in keys]
+    counts: list[list[int]] = [[0] * len(times) for _ in keys]
+    for c in cells:
+        z[row[c.scope_key]][col[c.bucket_start]] = c.negative_share
+        counts[row[c.scope_key]][col[c.bucket_start]] = c.n_total
+    fig = go.Figure(
+        go.Heatmap(
+            x=times,
+            y=keys,
+            z=z,
+            customdata=counts,
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#f0fdf4"], [0.35, "#fde68a"], [0.7, "#f87171"], [1, "#991b1b"]],
+            colorbar={"title": {"text": "neg."}, "tickformat": ".0%", "thickness": 12},
+            hovertemplate="%{y}<br>%{x}<br>negative %{z:.0%} of %{customdata}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(hovermode="closest")
+    fig = _base_layout(fig, uirevision, max(height, 28 * len(keys) + 80))
+    fig.update_layout(hovermode="closest", margin={"l": 180, "r": 24, "t": 12, "b": 36})
+    return fig

@@ -1,0 +1,34 @@
+"""Colours and formats shared by every figure and table (red negative, green positive)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = ["COLORS", "SENTIMENT_COLORS", "fmt_score", "fmt_share", "fmt_time"]
+
+COLORS = {
+    "negative": "#dc2626",
+    "neutral": "#6b7280",
+    "positive": "#16a34a",
+    "index": "#1d4ed8",
+    "volume": "#94a3b8",
+    "grid": "#e5e7eb",
+    "text": "#111827",
+    "muted": "#6b7280",
+    "firing": "#dc2626",
+    "resolved": "#16a34a",
+    "pending": "#d97706",
+}
+SENTIMENT_COLORS = {k: COLORS[k] for k in ("negative", "neutral", "positive")}
+
+
+def fmt_score(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
+
+
+def fmt_share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def fmt_time(moment: datetime | None) -> str:
+    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,1 @@
+"""Dash Pages, imported by ``dashboard.app.create_dash_app`` after the app exists."""

@@ -1,0 +1,165 @@
+"""Overview: market sentiment index with alerts, topic heatmap, movers, latest headlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import context
+from dashboard import queries as q
+from dashboard.components.controls import CONTROL_INPUTS, Controls
+from dashboard.components.export import SERIES_COLUMNS, series_rows, to_csv
+from dashboard.components.figures import GRAPH_CONFIG, heatmap_figure, sentiment_figure
+from dashboard.components.layout import card, kpi, section_title
+from dashboard.components.tables import articles_table, movers_list
+from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.timerange import step_label
+
+TOP_N = 5
+
+
+def layout(**_: Any) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    section_title("Market overview"),
+                    html.Span(id="overview-sub", className="page-sub"),
+                ],
+                className="page-head",
+            ),
+            html.Div(id="kpis", className="kpis"),
+            card(
+                "Sentiment index",
+                dcc.Graph(id="index-chart", config=GRAPH_CONFIG),
+                extra=html.Div(
+                    [
+                        html.Button("Export CSV", id="export-btn", className="btn"),
+                        dcc.Download(id="export"),
+                    ]
+                ),
+            ),
+            card("Negative share by topic", dcc.Graph(id="heatmap", config=GRAPH_CONFIG)),
+            html.Div(
+                [
+                    card("Most negative topics", html.Div(id="neg-topics")),
+                    card("Most improved topics", html.Div(id="up-topics")),
+                    card("Most negative tickers", html.Div(id="neg-tickers")),
+                    card("Most improved tickers", html.Div(id="up-tickers")),
+                ],
+                className="grid-4",
+            ),
+            card("Latest headlines", html.Div(id="latest")),
+            dcc.Store(id="overview-rows"),
+        ]
+    )
+
+
+def _ranked(movers: list[q.Mover]) -> tuple[list[q.Mover], list[q.Mover]]:
+    negative = sorted(movers, key=lambda m: (-m.negative_share, -m.n_total))[:TOP_N]
+    improved = sorted(
+        (m for m in movers if m.change is not None and m.change > 0),
+        key=lambda m: -(m.change or 0.0),
+    )[:TOP_N]
+    return negative, improved
+
+
+@callback(
+    Output("index-chart", "figure"),
+    Output("heatmap", "figure"),
+    Output("kpis", "children"),
+    Output("neg-topics", "children"),
+    Output("up-topics", "children"),
+    Output("neg-tickers", "children"),
+    Output("up-tickers", "children"),
+    Output("latest", "children"),
+    Output("overview-rows", "data"),
+    Output("overview-sub", "children"),
+    *CONTROL_INPUTS,
+    # the timer pauses while this runs: a slow query never piles up refreshes
+    running=[(Output("tick", "disabled"), True, False)],
+)
+def refresh_overview(*values: Any) -> tuple[Any, ...]:
+    controls = Controls.from_values(*values)
+    rng = controls.time_range()
+    kind, keys, label = controls.series_scope()
+    with context.connect() as conn:
+        points = q.series(conn, kind, keys, rng)
+        alerts = q.alert_events(
+            conn,
+            start=rng.start,
+            end=rng.end,
+            scope_kind=kind if kind != "market" else None,
+            states=["firing", "resolved"],
+            limit=200,
+        )
+        if kind != "market":
+            alerts = [a for a in alerts if a.scope_key in keys]
+        cells = q.heatmap(conn, "topic", rng, controls.topics)
+        topic_movers = q.movers(conn, "topic", rng, keys=controls.topics)
+        ticker_movers = q.movers(conn, "ticker", rng, keys=controls.tickers)
+        latest = q.article_page(
+            conn,
+            q.ArticleFilters(
+                start=rng.start,
+                end=rng.end,
+                tickers=controls.tickers,
+                topics=controls.topics,
+                sources=controls.sources,
+                sentiments=controls.sentiments,
+            ),
+            limit=12,
+        )
+        firing = sum(1 for a in q.active_alerts(conn) if a.state == "firing")
+    total = sum(p.n_total for p in points)
+    negative = sum(p.n_negative for p in points)
+    mean = sum(p.score_sum for p in points) / total if total else None
+    share = negative / total if total else None
+    kpis = [
+        kpi("Articles", f"{total:,}", id="kpi-articles"),
+        kpi("Mean score", fmt_score(mean), tone="pos" if (mean or 0) >= 0 else "neg"),
+        kpi("Negative share", fmt_share(share), tone="neg" if (share or 0) > 0.4 else ""),
+        kpi("Alerts firing", str(firing), tone="neg" if firing else ""),
+    ]
+    neg_t, up_t = _ranked(topic_movers)
+    neg_k, up_k = _ranked(ticker_movers)
+    uirev = controls.uirevision
+    sub = (
+        f"{label} · {rng.start:%Y-%m-%d %H:%M} → {rng.end:%Y-%m-%d %H:%M} UTC · "
+        f"step {step_label(rng.step_s)} · updated {datetime.now(UTC):%H:%M:%S}"
+    )
+    return (
+        sentiment_figure(points, alerts, uirevision=uirev, title=label),
+        heatmap_figure(cells, uirevision=uirev),
+        kpis,
+        movers_list(neg_t, "topic", metric="negative"),
+        movers_list(up_t, "topic", metric="improved"),
+        movers_list(neg_k, "ticker", metric="negative"),
+        movers_list(up_k, "ticker", metric="improved"),
+        articles_table(latest.rows, id="latest-table"),
+        {"scope": label, "rows": series_rows(points)},
+        sub,
+    )
+
+
+@callback(
+    Output("export", "data"),
+    Input("export-btn", "n_clicks"),
+    State("overview-rows", "data"),
+    prevent_initial_call=True,
+)
+def export_overview(n_clicks: int | None, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The series rows the chart shows, exactly (not a new query)."""
+    if not n_clicks or not data:
+        raise PreventUpdate
+    return {"content": to_csv(data["rows"], SERIES_COLUMNS), "filename": "finsent-series.csv"}
+
+
+# registered last, with the layout: pages are imported, not discovered (see dashboard.app)
+dash.register_page(  # type: ignore[no-untyped-call]
+    __name__, path="/", name="Overview", title="finsent · Overview", layout=layout
+)

@@ -1,0 +1,149 @@
+"""The dashboard in a real headless Chromium (dash[testing]'s dash_duo)."""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from sqlalchemy import Engine
+
+from core.services.process import free_port
+from tests.dashboard.seed import XSS_TITLE, Seeded
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.slow,
+    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
+    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT = 20
+
+
+@pytest.fixture
+def duo(dash_duo, db: Engine, seeded: Seeded):
+    from dashboard.app import create_dash_app
+
+    app = create_dash_app(db)
+    dash_duo.start_server(app, port=free_port("127.0.0.1"))
+    dash_duo.wait_for_element("#kpi-articles", timeout=TIMEOUT)
+    yield dash_duo
+    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+
+
+def _kpi_articles(duo) -> int:
+    return int(duo.find_element("#kpi-articles .kpi-value").text.replace(",", ""))
+
+
+def _wait_kpi_positive(duo) -> int:
+    duo.wait_for_element("#kpi-articles .kpi-value", timeout=TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while _kpi_articles(duo) == 0:
+        assert time.monotonic() < deadline, "the overview never showed any article"
+        time.sleep(0.2)
+    return _kpi_articles(duo)
+
+
+def _chart_x(duo, graph_id: str) -> list[str]:
+    return duo.driver.execute_script(
+        f"return document.querySelector('#{graph_id} .js-plotly-plot').data[0].x;"
+    )
+
+
+def _screenshot(duo, name: str, height: int = 1500) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    duo.driver.set_window_size(1280, height)
+    time.sleep(0.8)  # let plotly re-layout to the new width
+    duo.driver.save_screenshot(str(SCREENSHOTS / name))
+    duo.driver.set_window_size(1280, 1000)
+
+
+def test_overview_renders_with_data(duo, seeded: Seeded) -> None:
+    total = _wait_kpi_positive(duo)
+    assert total >= 60
+    duo.wait_for_element("#index-chart .js-plotly-plot .scatterlayer .trace", timeout=TIMEOUT)
+    duo.wait_for_element("#heatmap .js-plotly-plot .hm", timeout=TIMEOUT)
+    duo.wait_for_element("#neg-tickers .mover-link", timeout=TIMEOUT)
+    assert len(duo.find_elements("#latest-table tbody tr")) == 12
+    assert "Market" in duo.find_element("#overview-sub").text
+    _screenshot(duo, "overview.png", height=1750)
+
+
+def test_drilldown_click_shows_the_tickers_articles(duo, seeded: Seeded) -> None:
+    _wait_kpi_positive(duo)
+    duo.wait_for_element("#neg-tickers .mover-link", timeout=TIMEOUT)
+    link = next(e for e in duo.find_elements("#neg-tickers .mover-link") if e.text == "AAPL")
+    link.click()
+    duo.wait_for_text_to_equal("#scope-key", "AAPL", timeout=TIMEOUT)
+    duo.wait_for_element("#articles-table tbody tr", timeout=TIMEOUT)
+    assert duo.driver.current_url.endswith("/ticker?symbol=AAPL")
+    titles = [e.text for e in duo.find_elements("#articles-table tbody tr .title")]
+    start = duo.driver.execute_script(
+        "return document.querySelector('#scope-chart .js-plotly-plot').data[0].x[0];"
+    )
+    assert start is not None
+    # the AAPL articles of the range, newest first (the last 23 h are in it for sure)
+    expected = seeded.aapl_since(seeded.now - timedelta(hours=23))
+    assert titles[: len(expected)] == sorted_newest(seeded, expected)
+    assert all("AAPL" in row.text for row in duo.find_elements("#articles-table tbody tr"))
+    duo.wait_for_element("#scope-alerts .state-firing", timeout=TIMEOUT)
+    _screenshot(duo, "drilldown.png", height=1500)
+
+
+def sorted_newest(seeded: Seeded, titles: list[str]) -> list[str]:
+    order = {t: when for when, t in seeded.aapl}
+    return sorted(titles, key=lambda t: order[t], reverse=True)
+
+
+def test_time_range_changes_the_series(duo, seeded: Seeded) -> None:
+    day_total = _wait_kpi_positive(duo)
+    day_x = _chart_x(duo, "index-chart")
+    duo.find_element("#range-preset label:nth-child(6)").click()  # 30d
+    deadline = time.monotonic() + TIMEOUT
+    while _kpi_articles(duo) == day_total:
+        assert time.monotonic() < deadline, "the 30d range never replaced the 24h series"
+        time.sleep(0.2)
+    month_x = _chart_x(duo, "index-chart")
+    assert _kpi_articles(duo) == seeded.n_articles
+    assert month_x[0] < day_x[0] and len(month_x) != len(day_x)
+    assert "step 6h" in duo.find_element("#overview-sub").text
+
+
+def test_csv_export_downloads_the_rows_shown(duo, seeded: Seeded) -> None:
+    total = _wait_kpi_positive(duo)
+    shown_x = _chart_x(duo, "index-chart")
+    duo.find_element("#export-btn").click()
+    target = Path(duo.download_path) / "finsent-series.csv"
+    deadline = time.monotonic() + TIMEOUT
+    while not target.exists():
+        assert time.monotonic() < deadline, "no CSV was downloaded"
+        time.sleep(0.2)
+    rows = list(csv.DictReader(target.read_text().splitlines()))
+    assert len(rows) == len(shown_x)
+    assert sum(int(r["n_total"]) for r in rows) == total
+    # plotly holds the timestamps as sent; same instants as the CSV's ISO strings
+    assert [r["bucket_start"][:16] for r in rows] == [x.replace(" ", "T")[:16] for x in shown_x]
+
+
+def test_script_headline_is_shown_as_text(duo, seeded: Seeded) -> None:
+    _wait_kpi_positive(duo)
+    duo.wait_for_element("#latest-table", timeout=TIMEOUT)
+    cells = [e for e in duo.find_elements("#latest-table .title") if "pwned" in e.text]
+    assert [c.text for c in cells] == [XSS_TITLE]
+    assert duo.driver.find_elements(By.CSS_SELECTOR, "#latest-table b") == []
+    with pytest.raises(NoAlertPresentException):
+        duo.driver.switch_to.alert.text  # noqa: B018 - raises when no alert() ran
+    # the article page shows it as its heading, as text
+    cells[0].find_element(By.XPATH, "./ancestor::tr//a[@class='detail-link']").click()
+    duo.wait_for_text_to_equal("#article-title", XSS_TITLE, timeout=TIMEOUT)
+    scripts = duo.driver.execute_script(
+        "return Array.from(document.scripts).filter(s => s.text.includes('pwned')).length;"
+    )
+    assert scripts == 0
