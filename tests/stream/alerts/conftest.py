@@ -3,10 +3,13 @@ webhook payloads that can be told to fail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +24,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 SMTP_USER = "alerts"
 SMTP_PASSWORD = "s3cret-pa55"  # noqa: S105 - a test server's password
-SLACK_SECRET = "T0000/B0000/XXXXsecretTOKEN"
+SLACK_SECRET = "T0000/B0000/XXXXsecretTOKEN"  # noqa: S105 - a fake webhook token
 
 
 def free_port() -> int:
@@ -67,10 +70,59 @@ class _Handler:
         return "250 OK"
 
 
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (cert.pem doubles as the trusted CA file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server that requires a login (AUTH without TLS, for the test only)."""
+def smtp_server(
+    tls_files: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SmtpServer]:
+    """A real SMTP server that requires STARTTLS and then a login.
+
+    The client trusts the test certificate through SSL_CERT_FILE, which
+    ``ssl.create_default_context()`` honours: no test-only switch in the product code.
+    """
+    cert_file, key_file = tls_files
+    monkeypatch.setenv("SSL_CERT_FILE", cert_file)
     server = SmtpServer("127.0.0.1", free_port())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
 
     def authenticate(
         _server: Any, _session: Any, _envelope: Any, mechanism: str, data: Any
@@ -88,8 +140,9 @@ def smtp_server() -> Iterator[SmtpServer]:
         hostname=server.host,
         port=server.port,
         authenticator=authenticate,
-        auth_require_tls=False,
         auth_required=True,
+        tls_context=context,
+        require_starttls=True,
     )
     controller.start()
     try:

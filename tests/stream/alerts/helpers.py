@@ -1,0 +1,115 @@
+"""Builders for alert tests: scored articles written through the real persistence path."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine, text
+
+from core.config import AlertSettings
+from core.schemas import Article, ArticleScored, EntityMention
+from stream.alerts.rules import Rule
+from stream.alerts.state import sync_rules
+from stream.persist import BatchWrite, persist_batch
+from tests.stream.alerts.conftest import (
+    SLACK_PATH,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    WEBHOOK_PATH,
+    HttpReceiver,
+    SmtpServer,
+)
+
+
+def minute_floor(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def write_minute(
+    engine: Engine, ticker: str, start: datetime, total: int, negative: int, *, tag: str = ""
+) -> None:
+    """``total`` articles about ``ticker`` published in the minute from ``start``."""
+    articles, scores = [], []
+    for i in range(total):
+        neg = i < negative
+        url = f"https://news.test/{ticker}/{start:%H%M}/{tag}{i}"
+        title = f"{ticker} {'plunges on fraud probe' if neg else 'holds steady'} #{tag}{i}"
+        when = start + timedelta(seconds=(i * 50) / max(total, 1))
+        aid = hashlib.sha256(url.encode()).hexdigest()
+        articles.append(
+            Article(id=aid, source="wire", url=url, title=title, published_at=when,
+                    fetched_at=when, tickers=(ticker,))
+        )  # fmt: skip
+        p_neg = 0.9 if neg else 0.05
+        scores.append(
+            ArticleScored(
+                article_id=aid, source="wire", title=title, url=url, published_at=when,
+                model_name="test", model_version="1", sentiment="negative" if neg else "neutral",
+                p_negative=p_neg, p_neutral=1 - p_neg - 0.05, p_positive=0.05,
+                score=0.05 - p_neg, topic="Company | Product News",
+                entities=(EntityMention(ticker=ticker, start=0, end=len(ticker)),),
+                received_at=when, scored_at=when,
+            )
+        )  # fmt: skip
+    persist_batch(engine, BatchWrite(articles, scores, []), (60,))
+
+
+def write_series(
+    engine: Engine, ticker: str, first: datetime, minutes: Sequence[tuple[int, int]]
+) -> None:
+    for i, (total, negative) in enumerate(minutes):
+        if total:
+            write_minute(engine, ticker, first + timedelta(minutes=i), total, negative)
+
+
+def add_rule(engine: Engine, **fields: object) -> Rule:
+    spec: dict[str, object] = {
+        "name": "acme-spike",
+        "scope": {"kind": "ticker", "key": "each"},
+        "metric": "negative_count",
+        "window": "1m",
+        "condition": {"type": "spike", "ratio": 3, "baseline_windows": 5, "min_baseline": 10},
+        "min_volume": 5,
+        "severity": "critical",
+        "labels": {"team": "markets"},
+        "channels": ["email", "slack", "webhook"],
+    }
+    spec.update(fields)
+    rule = Rule.model_validate(spec)
+    sync_rules(engine, [rule])
+    return rule
+
+
+def alert_settings(smtp: SmtpServer, http: HttpReceiver, **over: object) -> AlertSettings:
+    values: dict[str, object] = {
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "smtp_user": SMTP_USER,
+        "smtp_password": SecretStr(SMTP_PASSWORD),
+        "smtp_starttls": True,
+        "email_to": "ops@example.test, oncall@example.test",
+        "slack_webhook_url": SecretStr(http.url(SLACK_PATH)),
+        "webhook_url": SecretStr(http.url(WEBHOOK_PATH)),
+        "dashboard_url": "http://dash.test",
+        "group_wait_s": 0,
+        "group_interval_s": 0,
+        "retry_base_s": 0.05,
+        "retry_max_s": 0.2,
+        "http_timeout_s": 5,
+        "smtp_timeout_s": 5,
+    }
+    values.update(over)
+    return AlertSettings.model_validate(values)
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
