@@ -75,6 +75,7 @@ def write_card(
     which: str = "test",
     lexicon: bool = True,
     console: Console | None = None,
+    names: list[str] | None = None,
 ) -> list[Path]:
     model_dir = resolve_model_dir(model_path, console=console)
     run_dir = model_dir.parent
@@ -86,7 +87,12 @@ def write_card(
         console.log(f"evaluating {model_dir} on the {which} sets")
     t0 = time.monotonic()
     metrics = evaluate_model(
-        model, splits, data_dir, which=which, max_length=int(config.get("max_length", 64))
+        model,
+        splits,
+        data_dir,
+        which=which,
+        max_length=int(config.get("max_length", 64)),
+        names=names,
     )
     eval_seconds = time.monotonic() - t0
     n_eval = sum(int(r["n"]) for r in metrics.values())

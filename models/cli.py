@@ -243,12 +243,17 @@ def evaluate(
     ),
     card_dir: Annotated[
         Path | None,
-        typer.Option(help="Write card.json + README.md here (default: beside the model)."),
+        typer.Option(help="Write card.json + README.md here (default: models/cards/<run name>/)."),
     ] = None,
     which: Annotated[str, typer.Option(help="test or validation.")] = "test",
     lexicon: Annotated[
         bool, typer.Option(help="Also score the Loughran-McDonald baseline.")
     ] = True,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these test sets (repeatable; default all), e.g. twitter_topic."),
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="torch threads.")] = None,
     data_dir: DataDir = None,
     splits: SplitsOpt = None,
 ) -> None:
@@ -257,9 +262,20 @@ def evaluate(
     from models.card import write_card
 
     data, split = _defaults(data_dir, splits)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     try:
         paths = write_card(
-            model, card_dir, split, data, which=which, lexicon=lexicon, console=console
+            model,
+            card_dir,
+            split,
+            data,
+            which=which,
+            lexicon=lexicon,
+            console=console,
+            names=sets,
         )
     except FinsentError as e:
         raise _fail(e) from e
