@@ -1,51 +1,53 @@
-"""Find the tickers an article is about: cashtags and exchange-qualified tickers.
+"""Find the companies an article is about: the stream's entry point to
+:class:`stream.entities.tagger.EntityTagger` (cashtags, exchange tickers, watchlist names
+and aliases, bare tickers with common-word rules; spans and relevance per entity).
 
-Company names and aliases from the watchlist come on top of this (entities work).
+The tagger is built once per process: from PostgreSQL's ``entities`` table when the worker
+starts (:func:`load_tagger`), else from the shipped S&P 500 catalogue.
 """
 
 from __future__ import annotations
 
-import re
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.schemas import EntityMention
+from stream.entities.catalogue import default_catalogue, load_from_db
+from stream.entities.tagger import EntityTagger
 
-__all__ = ["tag_tickers"]
+__all__ = ["default_tagger", "load_tagger", "tag_tickers"]
 
-# $AAPL, $BRK.B; not $5 or $ 10
-_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,5}(?:\.[A-Za-z])?)\b")
-# NASDAQ:AAPL, NYSE: IBM, (NYSE:F)
-_EXCHANGE = re.compile(
-    r"\b(?:NASDAQ|NYSE|AMEX|NYSEARCA|LSE|TSX|OTC)\s*:\s*([A-Z][A-Z0-9]{0,5}(?:\.[A-Z])?)\b"
-)
+log = logging.getLogger(__name__)
 
 
-def _mentions(text: str, in_title: bool) -> list[EntityMention]:
-    found: list[EntityMention] = []
-    for pattern in (_CASHTAG, _EXCHANGE):
-        for match in pattern.finditer(text):
-            ticker = match.group(1).upper()
-            found.append(
-                EntityMention(
-                    ticker=ticker,
-                    start=match.start(),
-                    end=match.end(),
-                    in_title=in_title,
-                    relevance=1.0 if in_title else 0.5,
-                )
-            )
-    return found
+@lru_cache(maxsize=1)
+def default_tagger() -> EntityTagger:
+    return EntityTagger(default_catalogue())
+
+
+def load_tagger(engine: Engine) -> EntityTagger:
+    """The watchlist in PostgreSQL, or the shipped default when none was imported."""
+    try:
+        entries = load_from_db(engine)
+    except SQLAlchemyError as exc:  # no schema yet, or the database is down: tag anyway
+        log.warning("could not read the watchlist (%s); using the shipped catalogue", exc)
+        return default_tagger()
+    if not entries:
+        log.info("no watchlist in the database; tagging with the shipped S&P 500 catalogue")
+        return default_tagger()
+    log.info("tagging with the watchlist in the database (%d companies)", len(entries))
+    return EntityTagger(entries)
 
 
 def tag_tickers(
-    title: str, summary: str | None = None, hinted: tuple[str, ...] = ()
+    title: str,
+    summary: str | None = None,
+    hinted: Sequence[str] = (),
+    tagger: EntityTagger | None = None,
 ) -> list[EntityMention]:
-    """One mention per ticker (its first, title before summary), hinted tickers last."""
-    by_ticker: dict[str, EntityMention] = {}
-    candidates = _mentions(title, True) + (_mentions(summary, False) if summary else [])
-    for mention in sorted(candidates, key=lambda m: (not m.in_title, m.start)):
-        by_ticker.setdefault(mention.ticker, mention)
-    for ticker in hinted:
-        by_ticker.setdefault(
-            ticker, EntityMention(ticker=ticker, start=0, end=0, in_title=False, relevance=0.5)
-        )
-    return list(by_ticker.values())
+    """One mention per entity (its first, title before summary), hinted tickers last."""
+    return (tagger or default_tagger()).tag(title, summary, hinted)

@@ -1,0 +1,285 @@
+"""Find the companies an article is about, with spans and a relevance per company.
+
+What counts as a mention, from the most to the least explicit:
+
+1. cashtags (``$AAPL``, any ticker, watchlist or not) and exchange-qualified tickers
+   (``NASDAQ:AAPL``, ``(NYSE: IBM)``);
+2. a watchlist ticker in parentheses: ``Gartner (IT)``;
+3. a watchlist company name or alias, matched on whole tokens (a dictionary of token
+   n-grams, longest match first: linear in the text, whatever the catalogue's size);
+4. a bare watchlist ticker (``AAPL shares rise``), only upper case, never in an
+   all-caps headline, never one of the tickers that are also English words or common
+   abbreviations (A, IT, ALL, NOW, ON, KEY, ...).
+
+Case rules for names: an acronym alias (``IBM``, ``AT&T``) must match exactly; other
+aliases match exactly or capitalised (``NVIDIA`` for ``Nvidia``, ``Bank Of America``),
+never in lower case (``apple`` is fruit). A single-word alias that is an everyday word
+(``Target``, ``Block``, ...) also needs company context: a corporate suffix or stock word
+after it, a possessive, or an unambiguous mention of the same company in the article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.schemas import EntityMention
+from stream.entities.catalogue import CatalogueEntry
+from stream.entities.relevance import HINTED_RELEVANCE, Occurrence, relevance
+
+__all__ = ["COMMON_WORD_TICKERS", "EntityTagger", "Match"]
+
+# $AAPL, $BRK.B; not $5 or $ 10
+_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{0,5}(?:\.[A-Za-z])?)\b")
+# NASDAQ:AAPL, NYSE: IBM, (NYSE:F)
+_EXCHANGE = re.compile(
+    r"\b(?i:NASDAQ|NYSE|NYSEARCA|NYSE\s+American|AMEX|LSE|TSX|OTC|CBOE|BATS)\s*:\s*"
+    r"([A-Z][A-Z0-9]{0,5}(?:\.[A-Z])?)\b"
+)
+# Gartner (IT), Berkshire (BRK.B)
+_PAREN = re.compile(r"\(([A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?)\)")
+# a word with its inner joiners: AT&T, O'Reilly, T-Mobile, Amazon.com, BRK.B, Apple's
+_TOKEN = re.compile(r"[^\W_]+(?:[&'’.\-][^\W_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+
+# Tickers that are English words or everyday abbreviations: never matched bare.
+COMMON_WORD_TICKERS = frozenset(
+    "A ALL AM AMP APA APP ARE BEN BRO CAT CEO CFO COIN COST CPI DASH DAY DOC EPS ETF EU EXE "
+    "FAST FDA FED FIX GDP GEN HAL HAS HOOD HUM ICE IPO IT KEY KIM LEN LIN LOW LUV MAS MET "
+    "META NOW ON PEG PEP POOL PSA PWR SEC SO SPG STE TAP TECH TEL TER TXT URI USA USB WAT "
+    "WELL YUM AES FANG BALL".split()
+)
+# Single-word names that are everyday words: they need company context.
+_COMMON_NAMES = frozenset(
+    "target block ball discover progressive principal carrier match fox mosaic dover corning "
+    "travelers cadence united southwest quest cardinal charter booking apollo waters pool "
+    "monster constellation key regions citizens gen southern dominion delta square global "
+    "first general american national news energy capital financial health".split()
+)
+# what may follow an everyday-word name to make it a company
+_CONTEXT_AFTER = frozenset(
+    "corp corporation inc co company plc ltd group shares share stock stocks holdings".split()
+)
+_SUFFIXES = frozenset(
+    "inc inc. incorporated corp corp. corporation co co. company plc ltd ltd. limited "
+    "n.v. sa s.a. holdings group the".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One occurrence of an entity in one text."""
+
+    ticker: str
+    start: int
+    end: int
+    kind: str  # cashtag | exchange | paren | name | ticker
+
+
+@dataclass(frozen=True, slots=True)
+class _Alias:
+    ticker: str
+    tokens: tuple[str, ...]
+    acronym: bool
+    needs_context: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str  # possessive stripped
+    start: int
+    end: int
+    possessive: bool
+
+
+def _tokens(text: str) -> list[_Token]:
+    out = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        base = _POSSESSIVE.sub("", word)
+        out.append(_Token(base or word, m.start(), m.end(), base != word and bool(base)))
+    return out
+
+
+def _is_acronym(tokens: Sequence[str]) -> bool:
+    letters = [c for t in tokens for c in t if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _derived(name: str) -> str | None:
+    """``Target Corporation`` -> ``Target``: strip corporate suffixes and a leading 'The'."""
+    words = name.replace(",", " ").split()
+    while words and words[0].lower() == "the":
+        words = words[1:]
+    while len(words) > 1 and (words[-1].lower() in _SUFFIXES or words[-1] in {"&", "and"}):
+        words = words[:-1]
+    if len(words) > 1 and words[-2].lower() == "class":  # "Alphabet Inc. Class C"
+        return None
+    short = " ".join(words)
+    return short if short and short != name else None
+
+
+class EntityTagger:
+    """Built once from a catalogue; ``tag`` is pure and thread-safe."""
+
+    def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
+        self.entries = {e.ticker: e for e in entries}
+        self._aliases: dict[tuple[str, ...], _Alias] = {}
+        # explicit names and aliases first: a derived short form never steals one
+        for entry in self.entries.values():
+            for text in (entry.name, *entry.aliases):
+                self._add(entry.ticker, text, derived=False)
+        for entry in self.entries.values():
+            short = _derived(entry.name)
+            if short is not None:
+                self._add(entry.ticker, short, derived=True)
+        self._longest = max((len(k) for k in self._aliases), default=1)
+
+    def _add(self, ticker: str, text: str, *, derived: bool) -> None:
+        tokens = tuple(t.text for t in _tokens(text))
+        key = tuple(t.casefold() for t in tokens)
+        if not tokens or key in self._aliases:
+            return
+        single = len(tokens) == 1
+        needs_context = single and (key[0] in _COMMON_NAMES or derived)
+        if single and len(tokens[0]) < 2:
+            return
+        self._aliases[key] = _Alias(ticker, tokens, _is_acronym(tokens), needs_context)
+
+    # -- matching ------------------------------------------------------------------------
+
+    def find(self, text: str, confirmed: Iterable[str] = ()) -> list[Match]:
+        """Every mention in ``text``, in order of position, non-overlapping.
+
+        ``confirmed``: tickers known to be in the article already (named elsewhere,
+        hinted by the source), which lets an everyday-word name count."""
+        found: list[Match] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(match: Match) -> None:
+            if not any(match.start < e and s < match.end for s, e in taken):
+                found.append(match)
+                taken.append((match.start, match.end))
+
+        for pattern, kind in ((_CASHTAG, "cashtag"), (_EXCHANGE, "exchange")):
+            for m in pattern.finditer(text):
+                add(Match(m.group(1).upper(), m.start(), m.end(), kind))
+        for m in _PAREN.finditer(text):
+            if m.group(1) in self.entries:
+                add(Match(m.group(1), m.start(), m.end(), "paren"))
+        tokens = _tokens(text)
+        shouting = _is_shouting(tokens)
+        pending: list[tuple[Match, str]] = []  # everyday-word names awaiting context
+        i = 0
+        while i < len(tokens):
+            hit = self._longest_alias(tokens, i)
+            if hit is not None:
+                alias, n = hit
+                last = tokens[i + n - 1]
+                match = Match(alias.ticker, tokens[i].start, last.end, "name")
+                after = tokens[i + n].text.casefold() if i + n < len(tokens) else ""
+                if alias.needs_context and not (last.possessive or after in _CONTEXT_AFTER):
+                    pending.append((match, alias.ticker))
+                else:
+                    add(match)
+                i += n
+                continue
+            token = tokens[i]
+            if (
+                not shouting
+                and token.text in self.entries
+                and len(token.text) >= 2
+                and token.text not in COMMON_WORD_TICKERS
+                and token.text.isupper()
+                and not token.possessive
+            ):
+                add(Match(token.text, token.start, token.end, "ticker"))
+            i += 1
+        known = {m.ticker for m in found} | set(confirmed)
+        for match, ticker in pending:
+            if ticker in known:
+                add(match)
+        return sorted(found, key=lambda m: m.start)
+
+    def _longest_alias(self, tokens: Sequence[_Token], i: int) -> tuple[_Alias, int] | None:
+        for n in range(min(self._longest, len(tokens) - i), 0, -1):
+            window = tokens[i : i + n]
+            # tokens must be adjacent words (one space or a joiner), not across a sentence
+            alias = self._aliases.get(tuple(t.text.casefold() for t in window))
+            if alias is not None and _case_ok(alias, window) and _contiguous(window):
+                return alias, n
+        return None
+
+    # -- the article-level view ------------------------------------------------------------
+
+    def tag(
+        self, title: str, summary: str | None = None, hinted: Sequence[str] = ()
+    ) -> list[EntityMention]:
+        """One mention per entity (its first: title before summary), hinted tickers last,
+        each with the relevance of all its occurrences."""
+        # an everyday-word name confirmed in one part (or by the source) counts in the other
+        body_first = self.find(summary, hinted) if summary else []
+        title_matches = self.find(title, [*hinted, *(m.ticker for m in body_first)])
+        body_matches = (
+            self.find(summary, [*hinted, *(m.ticker for m in title_matches)]) if summary else []
+        )
+        occurrences: dict[str, list[Occurrence]] = {}
+        first: dict[str, EntityMention] = {}
+        for matches, in_title in ((title_matches, True), (body_matches, False)):
+            for m in matches:
+                occurrences.setdefault(m.ticker, []).append(Occurrence(in_title, m.start))
+                if m.ticker not in first:
+                    entry = self.entries.get(m.ticker)
+                    first[m.ticker] = EntityMention(
+                        ticker=m.ticker,
+                        name=entry.name if entry else None,
+                        start=m.start,
+                        end=m.end,
+                        in_title=in_title,
+                    )
+        body_length = len(summary or "")
+        mentions = [
+            mention.model_copy(update={"relevance": relevance(occurrences[ticker], body_length)})
+            for ticker, mention in first.items()
+        ]
+        for ticker in hinted:
+            if ticker not in first:
+                entry = self.entries.get(ticker)
+                mentions.append(
+                    EntityMention(
+                        ticker=ticker,
+                        name=entry.name if entry else None,
+                        start=0,
+                        end=0,
+                        in_title=False,
+                        relevance=HINTED_RELEVANCE,
+                    )
+                )
+                first[ticker] = mentions[-1]
+        return mentions
+
+
+def _case_ok(alias: _Alias, window: Sequence[_Token]) -> bool:
+    for want, got in zip(alias.tokens, window, strict=True):
+        if got.text == want:
+            continue
+        if alias.acronym:
+            return False
+        # capitalised or all-caps forms of a proper name; never a lower-case word
+        if not (got.text[:1].isupper() or got.text[:1].isdigit()):
+            return False
+    return True
+
+
+def _contiguous(window: Sequence[_Token]) -> bool:
+    return all(b.start - a.end <= 2 for a, b in zip(window, window[1:], strict=False))
+
+
+def _is_shouting(tokens: Sequence[_Token]) -> bool:
+    """An all-caps headline: bare tickers there are indistinguishable from words."""
+    words = [t.text for t in tokens if any(c.isalpha() for c in t.text)]
+    if len(words) < 3:
+        return False
+    upper = sum(1 for w in words if w.isupper())
+    return upper / len(words) > 0.7
