@@ -1,0 +1,79 @@
+"""Entity and novelty tables (SQLAlchemy 2), mirroring alembic 0004_entities_novelty.
+
+- ``stories``: one row per near-duplicate cluster; its id is the first article's id
+  (``articles.story_id`` points at it, ``articles.is_novel`` marks that first report).
+- ``article_signatures``: each article's MinHash signature and LSH band keys (GIN-indexed),
+  the durable index that near-duplicate lookup queries; the worker keeps no other copy.
+- ``ticker_buckets``: per ticker and time bucket, relevance-weighted and story-de-duplicated
+  sentiment (``w_*``), beside the raw mention volume.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.tables import Article, Base
+
+__all__ = ["ArticleSignature", "Story", "TickerBucket"]
+
+# A story's cluster is listed by story id (dashboard). Declared here, on the articles
+# table, so core/tables.py stays the backbone's; a bound column attaches it to the table.
+Index("ix_articles_story_id", Article.__table__.c.story_id)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    first_published_at: Mapped[datetime]
+    last_published_at: Mapped[datetime]
+    n_articles: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_stories_last_published_at", "last_published_at"),)
+
+
+class ArticleSignature(Base):
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime]
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    bands: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    # numbers in the headline: copies of one story carry the same ones
+    numbers: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # 1 - similarity to the closest earlier copy (1.0 for a story's first report)
+    novelty: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_article_signatures_bands", "bands", postgresql_using="gin"),
+        Index("ix_article_signatures_published_at", "published_at"),
+        Index("ix_article_signatures_story_id", "story_id"),
+    )
+
+
+class TickerBucket(Base):
+    """Per ticker and bucket: every mention (``n_mentions``, repeats included) and the
+    relevance-weighted sentiment of distinct stories (``w_*``)."""
+
+    __tablename__ = "ticker_buckets"
+
+    ticker: Mapped[str] = mapped_column(String(10), primary_key=True)
+    width_s: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    n_mentions: Mapped[int] = mapped_column(Integer)
+    n_stories: Mapped[int] = mapped_column(Integer)
+    w_total: Mapped[float] = mapped_column(Float)
+    w_negative: Mapped[float] = mapped_column(Float)
+    w_neutral: Mapped[float] = mapped_column(Float)
+    w_positive: Mapped[float] = mapped_column(Float)
+    w_score_sum: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_ticker_buckets_width_start", "width_s", "bucket_start"),)

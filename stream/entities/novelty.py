@@ -1,0 +1,284 @@
+"""Near-duplicate stories: MinHash signatures, LSH bands, and a durable story registry.
+
+The same story arrives from several sources, or is re-published with small edits
+("UPDATE 1-", a source suffix, a changed word, different case). Each article gets a
+MinHash signature over character 5-grams of its normalised headline; articles whose
+signatures agree on at least ``threshold`` of their positions (an estimate of the
+Jaccard similarity of their shingle sets), that carry the same numbers, and were
+published within ``window_s`` of each other belong to one story.
+
+Numbers must agree because "Fed raises rates by 25 bp" and "... by 50 bp" share almost
+every character yet are different news.
+
+PostgreSQL is the source of truth (``article_signatures`` and ``stories``): LSH band
+keys live in an indexed array column, so candidate lookup is one indexed query inside
+the persisting transaction, and another worker's stories are visible as soon as they
+commit. A transaction-scoped advisory lock serialises the assignment across workers, so
+two copies of one story processed at once on two partitions cannot open two stories.
+Only articles that transaction really inserted get a signature: a redelivered message
+finds its article already stored and creates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.entity_tables import ArticleSignature, Story
+from core.schemas import Article
+from core.tables import Article as ArticleRow
+
+__all__ = [
+    "NoveltyConfig",
+    "StoryAssignment",
+    "Signature",
+    "assign_stories",
+    "normalise",
+    "signature",
+    "similarity",
+]
+
+_PERMUTATIONS = 128
+_BANDS = 32  # 32 bands x 4 rows: P(candidate) is 0.87 at Jaccard 0.5, 0.99 at 0.7
+_ROWS = _PERMUTATIONS // _BANDS
+_SHINGLE = 5
+# a fixed seed: signatures stored in PostgreSQL must stay comparable across releases
+_rng = np.random.default_rng(20261123)
+_A = _rng.integers(1, 2**63, size=_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 2**63, size=_PERMUTATIONS, dtype=np.uint64)
+# any fixed 64-bit key: the advisory lock that serialises story assignment
+_LOCK_KEY = 0x66696E73656E7401
+
+_PREFIX = re.compile(
+    r"^\s*(?:(?:update|updated|refile|corrected|exclusive|breaking|brief|wrapup)\s*\d*"
+    r"\s*[-:|]\s*)+",
+    re.IGNORECASE,
+)
+# " - Reuters", " | Bloomberg": a short source tag at the end of a headline
+_SOURCE_SUFFIX = re.compile(r"\s+[-|–—]\s+[\w.&' ]{2,40}$")
+_URL = re.compile(r"https?://\S+")
+_NON_WORD = re.compile(r"[^\w%]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class NoveltyConfig:
+    """How near is a duplicate. ``window_s``: how far apart in publication time copies of
+    one story may be; ``threshold``: minimum estimated Jaccard similarity."""
+
+    window_s: int = 48 * 3600
+    threshold: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    minhash: np.ndarray[tuple[int], np.dtype[np.uint32]]
+    numbers: frozenset[str]
+
+    @property
+    def bands(self) -> list[int]:
+        """One signed 64-bit key per band (PostgreSQL BIGINT), band index mixed in."""
+        keys = []
+        for band in range(_BANDS):
+            chunk = self.minhash[band * _ROWS : (band + 1) * _ROWS].tobytes()
+            digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
+            keys.append(int.from_bytes(digest, "big", signed=True))
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    article_id: str
+    story_id: str
+    is_novel: bool
+    # 1 - similarity to the closest earlier copy (1.0: nothing like it seen)
+    novelty: float
+
+
+def normalise(title: str) -> str:
+    """Case, accents, wire prefixes, source suffixes, URLs and punctuation removed."""
+    text = unicodedata.normalize("NFKC", title)
+    text = _URL.sub(" ", text)
+    text = _PREFIX.sub("", text)
+    text = _SOURCE_SUFFIX.sub("", text)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+def _hashes(shingles: set[str]) -> np.ndarray[tuple[int], np.dtype[np.uint64]]:
+    values = [
+        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "big")
+        for s in sorted(shingles)
+    ]
+    return np.array(values, dtype=np.uint64)
+
+
+def signature(title: str) -> Signature:
+    norm = normalise(title)
+    padded = f" {norm} "
+    shingles = {padded[i : i + _SHINGLE] for i in range(max(1, len(padded) - _SHINGLE + 1))}
+    x = _hashes(shingles)
+    # multiply-shift hashing: (a*x + b) mod 2^64, top 32 bits; one row per permutation
+    with np.errstate(over="ignore"):
+        h = (_A[:, None] * x[None, :] + _B[:, None]) >> np.uint64(32)
+    minhash = h.min(axis=1).astype(np.uint32)
+    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(norm))
+    return Signature(minhash, numbers)
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity; 0 when the two carry different numbers."""
+    if a.numbers != b.numbers:
+        return 0.0
+    return float(np.mean(a.minhash == b.minhash))
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    article_id: str
+    story_id: str
+    published_at: datetime
+    signature: Signature
+
+
+def assign_stories(
+    session: Session, articles: Sequence[Article], config: NoveltyConfig
+) -> list[StoryAssignment]:
+    """Assign each (newly inserted) article to a story and record it; in the caller's
+    transaction. Articles are taken in publication order, so within a batch the earliest
+    copy opens the story."""
+    if not articles:
+        return []
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
+    sigs = {a.id: signature(a.title) for a in ordered}
+    known = _candidates(session, ordered, sigs, config)
+    window = timedelta(seconds=config.window_s)
+    out: list[StoryAssignment] = []
+    for article in ordered:
+        sig = sigs[article.id]
+        bands = set(sig.bands)
+        best: tuple[float, _Known] | None = None
+        for other in known:
+            if abs(other.published_at - article.published_at) > window:
+                continue
+            if not bands.intersection(other.signature.bands):
+                continue
+            score = similarity(sig, other.signature)
+            if score >= config.threshold and (best is None or score > best[0]):
+                best = (score, other)
+        if best is None:
+            assignment = StoryAssignment(article.id, article.id, True, 1.0)
+        else:
+            assignment = StoryAssignment(
+                article.id, best[1].story_id, False, round(1.0 - best[0], 4)
+            )
+        out.append(assignment)
+        known.append(_Known(article.id, assignment.story_id, article.published_at, sig))
+    _record(session, ordered, sigs, out)
+    return out
+
+
+def _candidates(
+    session: Session,
+    articles: Sequence[Article],
+    sigs: dict[str, Signature],
+    config: NoveltyConfig,
+) -> list[_Known]:
+    keys = sorted({k for s in sigs.values() for k in s.bands})
+    window = timedelta(seconds=config.window_s)
+    lo = min(a.published_at for a in articles) - window
+    hi = max(a.published_at for a in articles) + window
+    rows = session.execute(
+        select(
+            ArticleSignature.article_id,
+            ArticleSignature.story_id,
+            ArticleSignature.published_at,
+            ArticleSignature.minhash,
+            ArticleSignature.numbers,
+        ).where(
+            ArticleSignature.bands.overlap(keys),  # GIN index
+            ArticleSignature.published_at.between(lo, hi),
+        )
+    ).all()
+    return [
+        _Known(
+            article_id,
+            story_id,
+            published_at,
+            Signature(np.frombuffer(minhash, dtype=np.uint32), frozenset(numbers)),
+        )
+        for article_id, story_id, published_at, minhash, numbers in rows
+    ]
+
+
+def _record(
+    session: Session,
+    articles: Sequence[Article],
+    sigs: dict[str, Signature],
+    assignments: Sequence[StoryAssignment],
+) -> None:
+    by_id = {a.id: a for a in articles}
+    session.execute(
+        insert(ArticleSignature)
+        .values(
+            [
+                {
+                    "article_id": s.article_id,
+                    "story_id": s.story_id,
+                    "published_at": by_id[s.article_id].published_at,
+                    "minhash": sigs[s.article_id].minhash.tobytes(),
+                    "bands": sigs[s.article_id].bands,
+                    "numbers": sorted(sigs[s.article_id].numbers),
+                    "novelty": s.novelty,
+                }
+                for s in assignments
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["article_id"])
+    )
+    session.execute(
+        update(ArticleRow),
+        [{"id": s.article_id, "story_id": s.story_id, "is_novel": s.is_novel} for s in assignments],
+    )
+    opened = [s for s in assignments if s.is_novel]
+    if opened:
+        session.execute(
+            insert(Story)
+            .values(
+                [
+                    {
+                        "id": s.story_id,
+                        "title": by_id[s.article_id].title,
+                        "first_published_at": by_id[s.article_id].published_at,
+                        "last_published_at": by_id[s.article_id].published_at,
+                        "n_articles": 1,
+                    }
+                    for s in opened
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+    repeats: dict[str, list[datetime]] = {}
+    for s in assignments:
+        if not s.is_novel:
+            repeats.setdefault(s.story_id, []).append(by_id[s.article_id].published_at)
+    for story_id in sorted(repeats):  # a fixed order: no deadlock between workers
+        times = repeats[story_id]
+        session.execute(
+            update(Story)
+            .where(Story.id == story_id)
+            .values(
+                n_articles=Story.n_articles + len(times),
+                last_published_at=func.greatest(Story.last_published_at, max(times)),
+            )
+        )
