@@ -150,6 +150,24 @@ def write_card(
         }
     out = card_dir or CARDS_DIR / run_dir.name
     out.mkdir(parents=True, exist_ok=True)
+    previous = out / "card.json"
+    if names and previous.is_file():
+        # a partial evaluation (--sets) adds to the card of the same model, not replaces it
+        old = json.loads(previous.read_text())
+        if old.get("model_dir") == card["model_dir"]:
+            card["metrics"] = {**old["metrics"], **metrics}
+            metrics = card["metrics"]
+            card["targets"] = {
+                k: {"target": v, "reached": metrics.get(k, {}).get("accuracy", 0) >= v}
+                for k, v in TARGETS.items()
+            }
+    if "vs_teacher_accuracy_points" in card:
+        t = json.loads(teacher_card.read_text())["metrics"]
+        card["vs_teacher_accuracy_points"] = {
+            k: round(100 * (v["accuracy"] - t[k]["accuracy"]), 2)
+            for k, v in metrics.items()
+            if k in t
+        }
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     (out / "README.md").write_text(render_markdown(card))
     written = [out / "card.json", out / "README.md"]
