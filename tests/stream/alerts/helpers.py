@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,21 @@ from tests.stream.alerts.conftest import (
     SmtpServer,
 )
 
+_WORDS = (
+    "board lender supplier plant quarter outlook union court deal chip cloud retail fleet "
+    "pension merger audit recall factory bond rating dividend margin inventory tariff brand "
+    "patent contract strike storm drought pipeline refinery vaccine trial license satellite "
+    "warehouse subscriber platform battery mine harbour airline hotel casino studio"
+).split()
+
+
+def _title(ticker: str, negative: bool, seed: str) -> str:
+    """A headline unlike every other one, so near-duplicate detection keeps them all."""
+    rng = random.Random(seed)
+    words = " ".join(rng.sample(_WORDS, 6))
+    mood = "plunges after fraud probe," if negative else "holds steady;"
+    return f"{ticker} {mood} {words} {rng.randint(10, 99_999)}"
+
 
 def minute_floor(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
@@ -37,7 +53,7 @@ def write_minute(
     for i in range(total):
         neg = i < negative
         url = f"https://news.test/{ticker}/{start:%H%M}/{tag}{i}"
-        title = f"{ticker} {'plunges on fraud probe' if neg else 'holds steady'} #{tag}{i}"
+        title = _title(ticker, neg, f"{ticker}{start:%H%M}{tag}{i}")
         when = start + timedelta(seconds=(i * 50) / max(total, 1))
         aid = hashlib.sha256(url.encode()).hexdigest()
         articles.append(
