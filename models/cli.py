@@ -110,6 +110,9 @@ def train_teacher(
         int | None, typer.Option(help="Subsample the training set (tiny runs).")
     ] = None,
     validate: Annotated[bool, typer.Option(help="Score the validation sets at the end.")] = True,
+    stop_after: Annotated[
+        int | None, typer.Option(help="Stop after N more steps (checkpointed); rerun resumes.")
+    ] = None,
     data_dir: DataDir = None,
     splits: SplitsOpt = None,
 ) -> None:
@@ -140,11 +143,14 @@ def train_teacher(
             validate=validate,
             data_dir=data,
             splits=split,
+            stop_after=stop_after,
         )
         final = train(cfg, console=console)  # type: ignore[arg-type]
     except FinsentError as e:
         raise _fail(e) from e
-    console.print(f"teacher model: {final}")
+    console.print(
+        f"teacher model: {final}" if final.name != "checkpoint" else f"checkpoint: {final}"
+    )
 
 
 @app.command()

@@ -89,6 +89,9 @@ class TrainConfig:
     threads: int | None = None
     # subsample the training set (seeded); for tiny test runs
     max_train_examples: int | None = None
+    # stop this invocation after N more steps, at a checkpoint (train in chunks);
+    # rerunning resumes. Not part of the run's identity.
+    stop_after: int | None = None
     eval_batch_size: int = 64
     # evaluate on the validation sets at the end of the run
     validate: bool = True

@@ -355,7 +355,8 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                             f"elapsed {elapsed / 60:.1f} min eta {eta / 60:.0f} min",
                             highlight=False,
                         )
-                if step % cfg.checkpoint_every == 0 or step == total:
+                stopping = cfg.stop_after is not None and step - start_step >= cfg.stop_after
+                if step % cfg.checkpoint_every == 0 or step == total or stopping:
                     if info.is_main:
                         position = {
                             "step": step,
@@ -367,11 +368,21 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                         }
                         _save_checkpoint(ckpt_dir, model, opt, sched, position)
                     barrier(info)
+                if stopping:
+                    break
+            else:
+                continue
+            break  # stop_after reached: leave the epoch loop too
     elapsed = elapsed_before + time.monotonic() - t0
     final = out / FINAL
-    if info.enabled:
-        # each replica records a digest of its weights: DDP must keep them identical
-        (out / f"replica-{info.rank}.sha256").write_text(weights_digest(model) + "\n")
+    # each replica records a digest of its weights: DDP must keep them identical, and a
+    # resumed run must end where an uninterrupted one does
+    (out / f"replica-{info.rank}.sha256").write_text(weights_digest(model) + "\n")
+    if step < total:
+        if info.is_main:
+            console.log(f"stopped at step {step}/{total} (checkpointed): rerun to resume")
+        barrier(info)
+        return ckpt_dir
     if info.is_main:
         model.eval()
         model.save(final)

@@ -130,3 +130,52 @@ def test_help_for_every_command() -> None:
     for cmd in ("prepare-data", "train-teacher", "distill", "evaluate"):
         result = CliRunner().invoke(app, [cmd, "--help"])
         assert result.exit_code == 0
+
+
+def _digest(run: Path) -> str:
+    return (run / "replica-0.sha256").read_text().strip()
+
+
+def test_seeded_and_resumable(data_dir: Path, need_minilm: None, tmp_path: Path) -> None:
+    args = [
+        *TINY,
+        "--data-dir",
+        str(data_dir),
+        "--epochs",
+        "1.5",
+        "--no-validate",
+        "--max-train-examples",
+        "96",
+        "--checkpoint-every",
+        "100",
+    ]
+    _run(["train-teacher", *args, "--output-dir", str(tmp_path / "a")])
+    _run(["train-teacher", *args, "--output-dir", str(tmp_path / "b")])
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")  # same seed, same weights
+
+    # interrupted after 4 steps (inside the first epoch), then resumed across the epoch
+    # boundary: it ends with exactly the weights of the uninterrupted run
+    _run(["train-teacher", *args, "--output-dir", str(tmp_path / "c"), "--stop-after", "4"])
+    assert not (tmp_path / "c" / "model").exists()
+    _run(["train-teacher", *args, "--output-dir", str(tmp_path / "c")])
+    assert _digest(tmp_path / "c") == _digest(tmp_path / "a")
+
+    _run(["train-teacher", *args, "--output-dir", str(tmp_path / "d"), "--seed", "14"])
+    assert _digest(tmp_path / "d") != _digest(tmp_path / "a")
+
+
+def test_resume_refuses_other_settings(data_dir: Path, need_minilm: None, tmp_path: Path) -> None:
+    args = [
+        *TINY,
+        "--data-dir",
+        str(data_dir),
+        "--no-validate",
+        "--max-train-examples",
+        "64",
+        "--output-dir",
+        str(tmp_path / "r"),
+    ]
+    _run(["train-teacher", *args, "--stop-after", "1"])
+    result = CliRunner().invoke(app, ["train-teacher", *args, "--lr", "0.1"])
+    assert result.exit_code == 1
+    assert "different settings (lr)" in result.output
