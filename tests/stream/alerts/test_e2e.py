@@ -1,0 +1,139 @@
+"""End to end: a negative burst about one ticker goes through Kafka and a real worker
+process and comes out as a notification at real SMTP and HTTP receivers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from stream.alerts.agents import EXAMPLE_RULES
+from stream.ingest.scenario import Burst, script
+from tests.factories import count, publish, start_worker, wait_for
+from tests.stream.alerts.conftest import (
+    SLACK_PATH,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    WEBHOOK_PATH,
+    HttpReceiver,
+    SmtpServer,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RULE = "ticker-negative-spike"  # from the example rules file, as the demo runs it
+
+
+def _payload(title: str, ticker: str, tag: str) -> dict[str, Any]:
+    url = f"https://news.test/e2e/{tag}"
+    now = datetime.now(UTC).isoformat()
+    return {
+        "id": hashlib.sha256(url.encode()).hexdigest(),
+        "source": "e2e-wire",
+        "url": url,
+        "title": title,
+        "published_at": now,
+        "fetched_at": now,
+        "tickers": [ticker],
+    }
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_a_negative_burst_through_the_worker_notifies_every_channel(
+    db: Engine,
+    kafka_bootstrap: str,
+    service_env: dict[str, str],
+    tmp_path: Path,
+    topic_prefix: str,
+    smtp_server: SmtpServer,
+    http_receiver: HttpReceiver,
+    tls_files: tuple[str, str],
+) -> None:
+    env = {
+        **service_env,
+        "SSL_CERT_FILE": tls_files[0],  # the child trusts the test SMTP server's certificate
+        "FINSENT_ALERTS__RULES_FILE": str(EXAMPLE_RULES),
+        "FINSENT_ALERTS__SMTP_HOST": smtp_server.host,
+        "FINSENT_ALERTS__SMTP_PORT": str(smtp_server.port),
+        "FINSENT_ALERTS__SMTP_USER": SMTP_USER,
+        "FINSENT_ALERTS__SMTP_PASSWORD": SMTP_PASSWORD,
+        "FINSENT_ALERTS__EMAIL_TO": "ops@example.test",
+        "FINSENT_ALERTS__SLACK_WEBHOOK_URL": http_receiver.url(SLACK_PATH),
+        "FINSENT_ALERTS__WEBHOOK_URL": http_receiver.url(WEBHOOK_PATH),
+        "FINSENT_ALERTS__EVALUATION_INTERVAL_S": "1",
+        "FINSENT_ALERTS__DISPATCH_INTERVAL_S": "0.5",
+        "FINSENT_ALERTS__GROUP_WAIT_S": "0",
+        "FINSENT_ALERTS__GROUP_INTERVAL_S": "0",
+    }
+    # the scenario's own burst headlines: ~20 strongly negative, distinct stories about TSLA
+    burst = [
+        h
+        for h in script(seed=5, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 20, 1))
+        if h.burst
+    ]
+    assert len(burst) == 20
+    raw = f"{topic_prefix}.raw"
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        warmup = _payload("Markets open flat ahead of the jobs report", "SPY", "warmup")
+        publish(kafka_bootstrap, raw, [(None, json.dumps(warmup).encode())])
+        wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 1, 120, "the worker")
+        wait_for(lambda: count(db, "SELECT count(*) FROM alert_rules") >= 1, 30, "rules synced")
+
+        messages = [
+            (None, json.dumps(_payload(h.title, "TSLA", f"burst-{i}")).encode())
+            for i, h in enumerate(burst)
+        ]
+        publish(kafka_bootstrap, raw, messages)  # returns once the broker acknowledged all
+        last_in_kafka = time.time()
+
+        def arrived() -> bool:
+            return (
+                bool(smtp_server.subjects(RULE))
+                and any(r.body["rule"] == RULE for r in http_receiver.delivered(WEBHOOK_PATH))
+                and any(RULE in r.body["text"] for r in http_receiver.delivered(SLACK_PATH))
+            )
+
+        wait_for(arrived, 90, "the burst's notifications")
+        time.sleep(2)  # would a second message follow? (it must not)
+    finally:
+        _stop(worker)
+
+    mails = [m for m in smtp_server.mails if RULE in m.subject]
+    hooks = [r for r in http_receiver.delivered(WEBHOOK_PATH) if r.body["rule"] == RULE]
+    slacks = [r for r in http_receiver.delivered(SLACK_PATH) if RULE in r.body["text"]]
+    assert len(mails) == len(hooks) == len(slacks) == 1, log.read_text()[-3000:]
+    assert "FIRING" in mails[0].subject and "TSLA" in mails[0].subject
+    assert hooks[0].body["alerts"][0]["key"] == "TSLA"
+    assert hooks[0].body["alerts"][0]["headlines"], "the message carries the burst's headlines"
+    assert SMTP_PASSWORD not in log.read_text()
+
+    latency = {
+        "email": mails[0].received_at - last_in_kafka,
+        "slack": slacks[0].received_at - last_in_kafka,
+        "webhook": hooks[0].received_at - last_in_kafka,
+    }
+    print(
+        "\nburst -> notification latency (last article acknowledged by Kafka -> received): "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in latency.items())
+    )
+    report = tmp_path / "alert-latency.json"
+    report.write_text(json.dumps(latency))
