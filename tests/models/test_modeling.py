@@ -60,6 +60,6 @@ def test_layer_pruning_of_minilm(need_minilm: None) -> None:
     from models.pretrained import minilm_dir
 
     m = MultiTaskModel.from_pretrained(minilm_dir(), num_layers=3)
-    assert len(m.encoder.encoder.layer) == 3
+    assert len(m.encoder.encoder.layer) == 3  # type: ignore[union-attr,arg-type]
     assert m.encoder.config.num_hidden_layers == 3
     assert m.hidden_size == 384
