@@ -1,0 +1,95 @@
+"""`finsent alerts` commands on the test database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.config import get_settings
+from tests.stream.alerts.helpers import minute_floor, now_utc, rows, write_minute, write_series
+
+pytestmark = pytest.mark.integration
+
+RULES = """\
+rules:
+  - name: acme-spike
+    scope: {kind: ticker, key: each}
+    metric: negative_count
+    window: 1m
+    condition:
+      type: spike
+      ratio: 3
+      baseline_windows: 5
+    min_volume: 5
+    channels: [webhook]
+"""
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield CliRunner()
+    # the CLI points the root logger at the runner's streams, which close after each call
+    root.handlers[:], root.level = handlers, level
+    get_settings.cache_clear()
+
+
+def test_validate_names_line_and_field(cli: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RULES.replace("ratio: 3", "ratio: 0.5"))
+    result = cli.invoke(app, ["alerts", "validate", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:8: rules[0].condition.ratio: Input should be greater than 1" in result.output
+    good = tmp_path / "good.yaml"
+    good.write_text(RULES)
+    assert cli.invoke(app, ["alerts", "validate", str(good)]).exit_code == 0
+
+
+def test_add_list_disable_and_backtest_without_notifying(
+    db: Engine, cli: CliRunner, tmp_path: Path
+) -> None:
+    file = tmp_path / "rules.yaml"
+    file.write_text(RULES)
+    added = cli.invoke(app, ["alerts", "add", str(file)])
+    assert added.exit_code == 0 and "acme-spike: added" in added.output
+    assert "acme-spike: unchanged" in cli.invoke(app, ["alerts", "add", str(file)]).output
+
+    t0 = minute_floor(now_utc()) - timedelta(hours=2)
+    write_series(db, "ACME", t0, [(10, 2)] * 20)
+    write_minute(db, "ACME", t0 + timedelta(minutes=20), 30, 25, tag="burst")
+    write_series(db, "ACME", t0 + timedelta(minutes=21), [(10, 2)] * 5)
+
+    listed = cli.invoke(app, ["alerts", "list"])
+    assert (
+        listed.exit_code == 0 and "acme-spike" in listed.output and "ticker:each" in listed.output
+    )
+
+    result = cli.invoke(
+        app,
+        ["alerts", "backtest", "acme-spike", "--from", t0.isoformat(),
+         "--to", (t0 + timedelta(minutes=30)).isoformat()],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    burst_at = (t0 + timedelta(minutes=20)).strftime("%H:%M")
+    firing = [line for line in result.output.splitlines() if "pending -> firing" in line]
+    assert len(firing) == 1 and burst_at in firing[0] and "ACME" in firing[0]
+    assert "firing -> resolved" in result.output
+    assert "fired 1 time(s)" in result.output
+    assert rows(db, "SELECT id FROM alert_events") == []  # a replay changes nothing
+    assert rows(db, "SELECT id FROM notifications") == []
+
+    assert cli.invoke(app, ["alerts", "disable", "acme-spike"]).exit_code == 0
+    assert rows(db, "SELECT enabled FROM alert_rules") == [{"enabled": False}]
+    missing = cli.invoke(app, ["alerts", "enable", "nope"])
+    assert missing.exit_code == 2 and "no alert rule named 'nope'" in missing.output
