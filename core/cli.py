@@ -150,6 +150,12 @@ def _mount_subsystems() -> None:
             "alerts",
             "Alert rules: list, add, validate, enable, disable, test, backtest, silence.",
         ),
+        (
+            "stream.entities.cli",
+            app,
+            "entities",
+            "Companies and tickers: watchlist import, tagging, stories, entity sentiment.",
+        ),
         ("models.cli", model_app, None, None),
         ("export.cli", model_app, None, None),
         ("dashboard.cli", app, None, None),

@@ -47,8 +47,8 @@ class ArticleSignature(Base):
     published_at: Mapped[datetime]
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
     bands: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
-    # numbers in the headline: copies of one story carry the same ones
-    numbers: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # numbers and tickers named in the headline: copies of one story carry the same ones
+    facts: Mapped[list[str]] = mapped_column(ARRAY(Text))
     # 1 - similarity to the closest earlier copy (1.0 for a story's first report)
     novelty: Mapped[float] = mapped_column(Float)
 

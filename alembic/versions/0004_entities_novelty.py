@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("published_at", TS, nullable=False),
         sa.Column("minhash", sa.LargeBinary(), nullable=False),
         sa.Column("bands", postgresql.ARRAY(sa.BigInteger()), nullable=False),
-        sa.Column("numbers", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("facts", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("novelty", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],

@@ -18,7 +18,7 @@ class EntitySettings(BaseModel):
     # near-duplicate detection: copies of one story published within this many seconds
     novelty_window_s: int = Field(48 * 3600, ge=60)
     # minimum estimated Jaccard similarity of two headlines' 5-gram shingles
-    novelty_threshold: float = Field(0.6, gt=0, le=1)
+    novelty_threshold: float = Field(0.7, gt=0, le=1)
     # False: market, topic and ticker buckets count a story once (its first report);
     # source buckets always count every article (a source's own output)
     count_repeats: bool = False

@@ -4,11 +4,13 @@ The same story arrives from several sources, or is re-published with small edits
 ("UPDATE 1-", a source suffix, a changed word, different case). Each article gets a
 MinHash signature over character 5-grams of its normalised headline; articles whose
 signatures agree on at least ``threshold`` of their positions (an estimate of the
-Jaccard similarity of their shingle sets), that carry the same numbers, and were
-published within ``window_s`` of each other belong to one story.
+Jaccard similarity of their shingle sets), that carry the same facts (numbers and
+companies named in the headline), and were published within ``window_s`` of each other
+belong to one story.
 
-Numbers must agree because "Fed raises rates by 25 bp" and "... by 50 bp" share almost
-every character yet are different news.
+Facts must agree because "Fed raises rates by 25 bp" and "... by 50 bp", or "Apple shares
+plunge after earnings miss" and "Amazon shares plunge ...", share almost every
+character yet are different news.
 
 PostgreSQL is the source of truth (``article_signatures`` and ``stories``): LSH band
 keys live in an indexed array column, so candidate lookup is one indexed query inside
@@ -24,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,13 +78,14 @@ class NoveltyConfig:
     one story may be; ``threshold``: minimum estimated Jaccard similarity."""
 
     window_s: int = 48 * 3600
-    threshold: float = 0.6
+    threshold: float = 0.7
 
 
 @dataclass(frozen=True, slots=True)
 class Signature:
     minhash: np.ndarray[tuple[int], np.dtype[np.uint32]]
-    numbers: frozenset[str]
+    # numbers ("n:25") and tickers named in the headline ("t:AAPL")
+    facts: frozenset[str]
 
     @property
     def bands(self) -> list[int]:
@@ -122,7 +125,7 @@ def _hashes(shingles: set[str]) -> np.ndarray[tuple[int], np.dtype[np.uint64]]:
     return np.array(values, dtype=np.uint64)
 
 
-def signature(title: str) -> Signature:
+def signature(title: str, tickers: Iterable[str] = ()) -> Signature:
     norm = normalise(title)
     padded = f" {norm} "
     shingles = {padded[i : i + _SHINGLE] for i in range(max(1, len(padded) - _SHINGLE + 1))}
@@ -131,13 +134,18 @@ def signature(title: str) -> Signature:
     with np.errstate(over="ignore"):
         h = (_A[:, None] * x[None, :] + _B[:, None]) >> np.uint64(32)
     minhash = h.min(axis=1).astype(np.uint32)
-    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(norm))
-    return Signature(minhash, numbers)
+    facts = {"n:" + n.replace(",", "") for n in _NUMBER.findall(norm)}
+    facts |= {"t:" + t for t in tickers}
+    return Signature(minhash, frozenset(facts))
 
 
 def similarity(a: Signature, b: Signature) -> float:
-    """Estimated Jaccard similarity; 0 when the two carry different numbers."""
-    if a.numbers != b.numbers:
+    """Estimated Jaccard similarity; 0 when the two state different facts: other numbers,
+    or other companies (when both name some: a missed name must not split a story)."""
+    numbers_a = {f for f in a.facts if f.startswith("n:")}
+    numbers_b = {f for f in b.facts if f.startswith("n:")}
+    tickers_a, tickers_b = a.facts - numbers_a, b.facts - numbers_b
+    if numbers_a != numbers_b or (tickers_a and tickers_b and tickers_a != tickers_b):
         return 0.0
     return float(np.mean(a.minhash == b.minhash))
 
@@ -151,16 +159,20 @@ class _Known:
 
 
 def assign_stories(
-    session: Session, articles: Sequence[Article], config: NoveltyConfig
+    session: Session,
+    articles: Sequence[Article],
+    config: NoveltyConfig,
+    tickers: Mapping[str, Iterable[str]] | None = None,
 ) -> list[StoryAssignment]:
     """Assign each (newly inserted) article to a story and record it; in the caller's
-    transaction. Articles are taken in publication order, so within a batch the earliest
-    copy opens the story."""
+    transaction. ``tickers``: article id -> tickers named in its headline. Articles are
+    taken in publication order, so within a batch the earliest copy opens the story."""
     if not articles:
         return []
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
-    sigs = {a.id: signature(a.title) for a in ordered}
+    named = tickers or {}
+    sigs = {a.id: signature(a.title, named.get(a.id, ())) for a in ordered}
     known = _candidates(session, ordered, sigs, config)
     window = timedelta(seconds=config.window_s)
     out: list[StoryAssignment] = []
@@ -204,7 +216,7 @@ def _candidates(
             ArticleSignature.story_id,
             ArticleSignature.published_at,
             ArticleSignature.minhash,
-            ArticleSignature.numbers,
+            ArticleSignature.facts,
         ).where(
             ArticleSignature.bands.overlap(keys),  # GIN index
             ArticleSignature.published_at.between(lo, hi),
@@ -215,9 +227,9 @@ def _candidates(
             article_id,
             story_id,
             published_at,
-            Signature(np.frombuffer(minhash, dtype=np.uint32), frozenset(numbers)),
+            Signature(np.frombuffer(minhash, dtype=np.uint32), frozenset(facts)),
         )
-        for article_id, story_id, published_at, minhash, numbers in rows
+        for article_id, story_id, published_at, minhash, facts in rows
     ]
 
 
@@ -238,7 +250,7 @@ def _record(
                     "published_at": by_id[s.article_id].published_at,
                     "minhash": sigs[s.article_id].minhash.tobytes(),
                     "bands": sigs[s.article_id].bands,
-                    "numbers": sorted(sigs[s.article_id].numbers),
+                    "facts": sorted(sigs[s.article_id].facts),
                     "novelty": s.novelty,
                 }
                 for s in assignments

@@ -42,6 +42,7 @@ _PAREN = re.compile(r"\(([A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?)\)")
 # a word with its inner joiners: AT&T, O'Reilly, T-Mobile, Amazon.com, BRK.B, Apple's
 _TOKEN = re.compile(r"[^\W_]+(?:[&'’.\-][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_NUMBER_PREFIX = re.compile(r"^\d+-(?=[^\W\d_])")
 
 # Tickers that are English words or everyday abbreviations: never matched bare.
 COMMON_WORD_TICKERS = frozenset(
@@ -55,11 +56,14 @@ _COMMON_NAMES = frozenset(
     "target block ball discover progressive principal carrier match fox mosaic dover corning "
     "travelers cadence united southwest quest cardinal charter booking apollo waters pool "
     "monster constellation key regions citizens gen southern dominion delta square global "
-    "first general american national news energy capital financial health".split()
+    "first general american national news energy capital financial health nasdaq dow carnival "
+    "tapestry everest idea oil".split()
 )
-# what may follow an everyday-word name to make it a company
+# what may follow an everyday-word name to make it a company ("Target misses")
 _CONTEXT_AFTER = frozenset(
-    "corp corporation inc co company plc ltd group shares share stock stocks holdings".split()
+    "corp corporation inc co company plc ltd group shares share stock stocks holdings "
+    "beats beat misses missed reports reported posts posted earnings profit profits sales "
+    "revenue quarterly ceo cfo says said sues sued recalls".split()
 )
 _SUFFIXES = frozenset(
     "inc inc. incorporated corp corp. corporation co co. company plc ltd ltd. limited "
@@ -96,9 +100,13 @@ class _Token:
 def _tokens(text: str) -> list[_Token]:
     out = []
     for m in _TOKEN.finditer(text):
-        word = m.group()
+        word, start = m.group(), m.start()
+        # a wire prefix glued to the name: "UPDATE 1-Apple" names Apple
+        glued = _NUMBER_PREFIX.match(word)
+        if glued:
+            word, start = word[glued.end() :], start + glued.end()
         base = _POSSESSIVE.sub("", word)
-        out.append(_Token(base or word, m.start(), m.end(), base != word and bool(base)))
+        out.append(_Token(base or word, start, m.end(), base != word and bool(base)))
     return out
 
 
@@ -125,27 +133,32 @@ class EntityTagger:
 
     def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
         self.entries = {e.ticker: e for e in entries}
-        self._aliases: dict[tuple[str, ...], _Alias] = {}
-        # explicit names and aliases first: a derived short form never steals one
+        # one key, several spellings: "WIPRO" (exact) and "Wipro" (capitalised) may differ
+        self._aliases: dict[tuple[str, ...], list[_Alias]] = {}
+        # explicit names and aliases first: a derived short form ("Wipro" from "Wipro Ltd.")
+        # never steals one
         for entry in self.entries.values():
             for text in (entry.name, *entry.aliases):
-                self._add(entry.ticker, text, derived=False)
+                self._add(entry.ticker, text)
         for entry in self.entries.values():
             short = _derived(entry.name)
             if short is not None:
-                self._add(entry.ticker, short, derived=True)
+                self._add(entry.ticker, short)
         self._longest = max((len(k) for k in self._aliases), default=1)
 
-    def _add(self, ticker: str, text: str, *, derived: bool) -> None:
+    def _add(self, ticker: str, text: str) -> None:
         tokens = tuple(t.text for t in _tokens(text))
         key = tuple(t.casefold() for t in tokens)
-        if not tokens or key in self._aliases:
+        if not tokens or (len(tokens) == 1 and len(tokens[0]) < 2):
             return
-        single = len(tokens) == 1
-        needs_context = single and (key[0] in _COMMON_NAMES or derived)
-        if single and len(tokens[0]) < 2:
+        variants = self._aliases.setdefault(key, [])
+        if any(v.ticker != ticker for v in variants):
+            return  # the first company to claim a name keeps it (explicit before derived)
+        acronym = _is_acronym(tokens)
+        if any(v.acronym == acronym for v in variants):
             return
-        self._aliases[key] = _Alias(ticker, tokens, _is_acronym(tokens), needs_context)
+        needs_context = len(tokens) == 1 and key[0] in _COMMON_NAMES
+        variants.append(_Alias(ticker, tokens, acronym, needs_context))
 
     # -- matching ------------------------------------------------------------------------
 
@@ -205,10 +218,10 @@ class EntityTagger:
     def _longest_alias(self, tokens: Sequence[_Token], i: int) -> tuple[_Alias, int] | None:
         for n in range(min(self._longest, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
-            # tokens must be adjacent words (one space or a joiner), not across a sentence
-            alias = self._aliases.get(tuple(t.text.casefold() for t in window))
-            if alias is not None and _case_ok(alias, window) and _contiguous(window):
-                return alias, n
+            variants = self._aliases.get(tuple(t.text.casefold() for t in window), ())
+            for alias in variants:
+                if _case_ok(alias, window) and _contiguous(window):
+                    return alias, n
         return None
 
     # -- the article-level view ------------------------------------------------------------
@@ -273,7 +286,8 @@ def _case_ok(alias: _Alias, window: Sequence[_Token]) -> bool:
 
 
 def _contiguous(window: Sequence[_Token]) -> bool:
-    return all(b.start - a.end <= 2 for a, b in zip(window, window[1:], strict=False))
+    # adjacent words, or joined by " & " (Procter & Gamble): not across a sentence
+    return all(b.start - a.end <= 3 for a, b in zip(window, window[1:], strict=False))
 
 
 def _is_shouting(tokens: Sequence[_Token]) -> bool:

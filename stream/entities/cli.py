@@ -1,0 +1,218 @@
+"""``finsent entities``: the watchlist, tagging a headline, stories, entity-level sentiment.
+
+Heavy imports happen inside the commands so that ``finsent --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from core.config import get_settings
+from core.errors import FinsentError
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Companies, tickers and novelty: the watchlist, tagging, stories.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+T = TypeVar("T")
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _fail(exc: FinsentError) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    """An engine on DATABASE_URL / a running `finsent up`, else a briefly started embedded one."""
+    from core import migrate
+    from core.db import make_engine
+    from core.services import Services, resolve_database_url
+
+    settings = get_settings()
+    try:
+        url = resolve_database_url(settings)
+    except FinsentError:
+        with Services(settings, kafka=False) as services:
+            assert services.database_url is not None  # noqa: S101 - asked for a database
+            migrate.upgrade(services.database_url)
+            engine = make_engine(services.database_url)
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+            return
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _run(action: Callable[[Engine], T]) -> T:
+    try:
+        with _engine() as engine:
+            return action(engine)
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command("import")
+def import_(
+    csv_path: Annotated[
+        Path | None,
+        typer.Argument(help="CSV: ticker,name,exchange,aliases (aliases separated by |)"),
+    ] = None,
+    default: Annotated[bool, typer.Option("--default", help="the shipped S&P 500 list")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="drop watchlist entries the file does not list")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="validate the file only; write nothing")
+    ] = False,
+) -> None:
+    """Load a watchlist CSV (or the shipped default) into PostgreSQL's entities table.
+
+    A running worker reads the watchlist when it starts: restart it to use the new one."""
+    from stream.entities.catalogue import default_catalogue, import_catalogue, load_catalogue
+
+    if (csv_path is None) == (not default):
+        raise typer.BadParameter("give a CSV file or --default (one of them)")
+    try:
+        entries = default_catalogue() if csv_path is None else load_catalogue(csv_path)
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+    if check:
+        typer.echo(f"{len(entries)} entries, no errors")
+        return
+    result = _run(lambda engine: import_catalogue(engine, entries, replace=replace))
+    typer.echo(
+        f"{len(entries)} entries: {result.inserted} new, {result.updated} updated, "
+        f"{result.deleted} removed"
+    )
+
+
+@app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option(help="at most this many rows")] = 50,
+) -> None:
+    """The watchlist in the database."""
+    from stream.entities.catalogue import load_from_db
+
+    entries = _run(load_from_db)
+    table = Table("ticker", "name", "exchange", "aliases")
+    for e in entries[:limit]:
+        table.add_row(e.ticker, e.name, e.exchange or "", ", ".join(e.aliases))
+    _console().print(table)
+    typer.echo(f"{len(entries)} companies")
+
+
+@app.command()
+def tag(
+    title: Annotated[str, typer.Argument(help="a headline")],
+    summary: Annotated[str | None, typer.Option(help="the article's summary or body")] = None,
+    from_db: Annotated[
+        bool, typer.Option("--db", help="tag with the watchlist in the database")
+    ] = False,
+) -> None:
+    """Show the companies a headline names, with spans and relevance (shipped catalogue
+    unless --db)."""
+    from stream.tagging import default_tagger, load_tagger
+
+    tagger = _run(load_tagger) if from_db else default_tagger()
+    table = Table("ticker", "name", "mention", "where", "relevance")
+    for m in tagger.tag(title, summary):
+        text = (title if m.in_title else summary or "")[m.start : m.end]
+        table.add_row(
+            m.ticker, m.name or "", text, "title" if m.in_title else "body", f"{m.relevance:.2f}"
+        )
+    _console().print(table)
+
+
+@app.command()
+def stories(
+    limit: Annotated[int, typer.Option(help="at most this many stories")] = 20,
+    min_articles: Annotated[int, typer.Option(help="only clusters this large")] = 2,
+    story: Annotated[str | None, typer.Option(help="show this story's cluster")] = None,
+) -> None:
+    """Recent near-duplicate clusters, or one story's articles (first report first)."""
+    from stream.entities.queries import recent_stories, story_cluster
+
+    if story is not None:
+        cluster = _run(lambda engine: story_cluster(engine, story))
+        table = Table("published", "source", "novel", "novelty", "title")
+        for a in cluster:
+            novelty = "" if a.novelty is None else f"{a.novelty:.2f}"
+            table.add_row(
+                f"{a.published_at:%Y-%m-%d %H:%M}", a.source, str(a.is_novel), novelty, a.title
+            )
+        _console().print(table)
+        return
+    rows = _run(lambda engine: recent_stories(engine, limit, min_articles))
+    table = Table("story", "articles", "first", "last", "title")
+    for s in rows:
+        table.add_row(
+            s.id[:12],
+            str(s.n_articles),
+            f"{s.first_published_at:%Y-%m-%d %H:%M}",
+            f"{s.last_published_at:%Y-%m-%d %H:%M}",
+            s.title,
+        )
+    _console().print(table)
+
+
+@app.command("train-sentiment")
+def train_sentiment(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="a copy of shared/data (default: ../shared/data)")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="replace the shipped weights and metrics")
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="write weights and metrics here instead")
+    ] = None,
+) -> None:
+    """Train entity-level sentiment on SEntFiN and evaluate it against the headline label.
+
+    Uses the worker's classifier (FINSENT_MODEL__CLASSIFIER): retrain whenever it changes,
+    since the model's inputs include the classifier's probabilities."""
+    from models.data import DEFAULT_DATA_DIR
+    from stream.classifiers import load_classifier
+    from stream.entities import sentiment_train
+    from stream.entities.sentiment import DEFAULT_WEIGHTS
+
+    classifier = load_classifier(get_settings().model)
+    weights = metrics = None
+    if write:
+        weights = DEFAULT_WEIGHTS
+        metrics = DEFAULT_WEIGHTS.with_name("entity_sentiment_metrics.json")
+    elif out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        weights, metrics = out_dir / "entity_sentiment.npz", out_dir / "metrics.json"
+    try:
+        report = sentiment_train.run(
+            classifier,
+            data_dir or DEFAULT_DATA_DIR,
+            weights_out=weights,
+            metrics_out=metrics,
+        )
+    except FinsentError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(report["results"], indent=2))

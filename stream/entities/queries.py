@@ -1,0 +1,83 @@
+"""Read-side queries for stories and entities: what the dashboard and the CLI show.
+
+A story's cluster is every article with its ``story_id``, first report first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from core.entity_tables import ArticleSignature, Story
+from core.tables import Article, ArticleEntity
+
+__all__ = ["ClusterArticle", "StoryRow", "article_entities", "recent_stories", "story_cluster"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    id: str
+    title: str
+    first_published_at: datetime
+    last_published_at: datetime
+    n_articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterArticle:
+    id: str
+    source: str
+    title: str
+    published_at: datetime
+    is_novel: bool
+    novelty: float | None
+
+
+def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> list[StoryRow]:
+    stmt = (
+        select(Story)
+        .where(Story.n_articles >= min_articles)
+        .order_by(Story.last_published_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [
+            StoryRow(r.id, r.title, r.first_published_at, r.last_published_at, r.n_articles)
+            for r in conn.execute(stmt)
+        ]
+
+
+def story_cluster(engine: Engine, story_id: str) -> list[ClusterArticle]:
+    stmt = (
+        select(
+            Article.id,
+            Article.source,
+            Article.title,
+            Article.published_at,
+            Article.is_novel,
+            ArticleSignature.novelty,
+        )
+        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
+        .where(Article.story_id == story_id)
+        .order_by(Article.is_novel.desc(), Article.published_at, Article.id)
+    )
+    with engine.connect() as conn:
+        return [ClusterArticle(*row) for row in conn.execute(stmt)]
+
+
+def article_entities(engine: Engine, article_id: str) -> list[tuple[str, str, float, str | None]]:
+    """(ticker, mention, relevance, sentiment) of one article, most relevant first."""
+    stmt = (
+        select(
+            ArticleEntity.ticker,
+            ArticleEntity.mention,
+            ArticleEntity.relevance,
+            ArticleEntity.sentiment,
+        )
+        .where(ArticleEntity.article_id == article_id)
+        .order_by(ArticleEntity.relevance.desc(), ArticleEntity.ticker)
+    )
+    with engine.connect() as conn:
+        return [(t, m, r, s) for t, m, r, s in conn.execute(stmt)]

@@ -1,0 +1,114 @@
+"""Near-duplicate stories: crafted re-publications are one story, look-alike news is not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from core.db import session_scope
+from core.schemas import Article
+from stream.entities.novelty import NoveltyConfig, assign_stories, signature, similarity
+from stream.tagging import tag_tickers
+from tests.factories import count
+
+BASE = "Apple shares plunge after quarterly earnings miss estimates"
+REPUBLISHED = [
+    "UPDATE 1-Apple shares plunge after quarterly earnings miss estimates",
+    "Apple shares plunge after quarterly earnings miss estimates - Reuters",
+    "Apple Shares Plunge After Quarterly Earnings Miss Estimates | CNBC",
+    "APPLE SHARES PLUNGE AFTER QUARTERLY EARNINGS MISS ESTIMATES",
+    "BREAKING: Apple shares plunge after quarterly earnings miss estimates",
+    "Apple shares plunge after quarterly earnings miss analyst estimates",
+    "Apple shares plunged after quarterly earnings missed estimates",
+    "Apple's shares plunge after quarterly earnings miss estimates",
+    "apple shares plunge after quarterly earnings miss estimates.",
+]
+LOOK_ALIKES = [
+    "Apple shares surge after quarterly earnings beat estimates",  # opposite news
+    "Apple shares rise after quarterly earnings beat estimates",
+    "Microsoft shares plunge after quarterly earnings miss estimates",  # another company
+    "Amazon shares plunge after quarterly earnings miss estimates",
+    "Apple shares plunge 5% after quarterly earnings miss estimates",  # a new fact
+    "Apple quarterly earnings: what to expect from the iPhone maker",
+    "Apple and Microsoft shares plunge after earnings",
+    "Tesla shares plunge after quarterly deliveries miss estimates",
+]
+
+
+def _sig(title: str):  # type: ignore[no-untyped-def]
+    return signature(title, [m.ticker for m in tag_tickers(title) if m.in_title])
+
+
+@pytest.mark.parametrize("title", REPUBLISHED)
+def test_republications_are_the_same_story(title: str) -> None:
+    assert similarity(_sig(BASE), _sig(title)) >= NoveltyConfig().threshold
+
+
+@pytest.mark.parametrize("title", LOOK_ALIKES)
+def test_look_alike_headlines_are_different_stories(title: str) -> None:
+    assert similarity(_sig(BASE), _sig(title)) < NoveltyConfig().threshold
+
+
+def test_different_numbers_are_different_news() -> None:
+    assert (
+        similarity(signature("Fed raises rates by 25 bps"), signature("Fed raises rates by 50 bps"))
+        == 0
+    )
+
+
+def _article(i: int, title: str, when: datetime, source: str = "wire") -> Article:
+    return Article(id=f"{i:064x}", source=source, title=title, published_at=when, fetched_at=when)
+
+
+def _insert(engine: Engine, articles: list[Article]) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    from core.tables import Article as Row
+
+    with session_scope(engine) as session:
+        session.execute(
+            insert(Row).values(
+                [
+                    {
+                        "id": a.id,
+                        "source": a.source,
+                        "title": a.title,
+                        "language": "en",
+                        "published_at": a.published_at,
+                        "fetched_at": a.fetched_at,
+                    }
+                    for a in articles
+                ]
+            )
+        )
+
+
+@pytest.mark.integration
+def test_story_registry_in_postgres_across_batches_and_window(db: Engine) -> None:
+    t0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    first = [_article(1, BASE, t0), _article(2, LOOK_ALIKES[0], t0)]
+    later = [
+        _article(3, REPUBLISHED[1], t0 + timedelta(minutes=5), "reuters"),
+        _article(4, REPUBLISHED[3], t0 + timedelta(hours=1), "cnbc"),
+        # the same words three days later: a new story (outside the 48 h window)
+        _article(5, BASE, t0 + timedelta(days=3)),
+    ]
+    config = NoveltyConfig()
+    _insert(db, first + later)
+    with session_scope(db) as session:
+        a = assign_stories(session, first, config)
+    # a second transaction (another batch, or another worker) sees the first's stories
+    with session_scope(db) as session:
+        b = assign_stories(session, later, config)
+    by_id = {s.article_id: s for s in a + b}
+    assert by_id[first[0].id].is_novel and by_id[first[1].id].is_novel
+    assert by_id[later[0].id].story_id == first[0].id and not by_id[later[0].id].is_novel
+    assert by_id[later[1].id].story_id == first[0].id
+    assert by_id[later[2].id].is_novel
+    assert 0 <= by_id[later[0].id].novelty < 0.3
+    assert count(db, "SELECT count(*) FROM stories") == 3
+    assert count(db, "SELECT max(n_articles) FROM stories") == 3
+    assert count(db, "SELECT count(*) FROM articles WHERE NOT is_novel") == 2
+    assert count(db, "SELECT count(*) FROM article_signatures") == 5
