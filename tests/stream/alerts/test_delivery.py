@@ -237,3 +237,19 @@ def test_group_wait_collects_then_sends(
     assert http_receiver.delivered(WEBHOOK_PATH) == []  # waiting for company
     dispatcher.run_once(at + timedelta(seconds=31))
     assert len(http_receiver.delivered(WEBHOOK_PATH)) == 1
+
+
+def test_mute_times_hold_back_notifications_but_not_the_state_machine(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    add_rule(db, mute_times=[{"timezone": "UTC"}])  # every day, all day
+    t0 = _setup_burst(db)
+    dispatcher = Dispatcher(db, alert_settings(smtp_server, http_receiver))
+    _step(db, dispatcher, t0 + timedelta(minutes=20, seconds=55))
+    _step(db, dispatcher, t0 + timedelta(minutes=21, seconds=55))
+    assert smtp_server.mails == [] and http_receiver.requests == []
+    events = rows(db, "SELECT to_state, notice FROM alert_events WHERE notify ORDER BY id")
+    assert events == [
+        {"to_state": "firing", "notice": "muted"},
+        {"to_state": "resolved", "notice": "muted"},
+    ]
