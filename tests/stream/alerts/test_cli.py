@@ -89,6 +89,16 @@ def test_add_list_disable_and_backtest_without_notifying(
     assert rows(db, "SELECT id FROM alert_events") == []  # a replay changes nothing
     assert rows(db, "SELECT id FROM notifications") == []
 
+    # `test` evaluates now, read only
+    now = minute_floor(now_utc())
+    write_series(db, "ACME", now - timedelta(minutes=5), [(10, 2)] * 5)
+    write_minute(db, "ACME", now, 30, 25, tag="now")
+    tried = cli.invoke(app, ["alerts", "test", "acme-spike"])
+    assert tried.exit_code == 0, tried.output
+    if minute_floor(now_utc()) == now:  # a minute boundary in between moves the burst away
+        assert any("ACME" in line and "YES" in line for line in tried.output.splitlines())
+    assert rows(db, "SELECT id FROM alert_events") == []
+
     assert cli.invoke(app, ["alerts", "disable", "acme-spike"]).exit_code == 0
     assert rows(db, "SELECT enabled FROM alert_rules") == [{"enabled": False}]
     missing = cli.invoke(app, ["alerts", "enable", "nope"])
