@@ -227,3 +227,24 @@ def test_runtime_never_imports_torch():
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("max_batch", [1, 4, 16, 64])
+def test_plan_chunks_covers_everything_and_beats_fixed_chunks(max_batch):
+    import random
+
+    from export.runtime import plan_chunks
+
+    rng = random.Random(max_batch)
+    lengths = sorted(rng.choices(range(5, 80), k=150))
+    chunks = plan_chunks(lengths, max_batch, overhead=64)
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(lengths)
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(0 < e - s <= max_batch for s, e in chunks)
+
+    def cost(cs):
+        return sum((e - s) * lengths[e - 1] + 64 for s, e in cs)
+
+    fixed = [(s, min(s + max_batch, len(lengths))) for s in range(0, len(lengths), max_batch)]
+    assert cost(chunks) <= cost(fixed)
+    assert plan_chunks([], max_batch, 64) == []
