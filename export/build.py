@@ -294,7 +294,9 @@ def build_artifact(
     if version is None:
         base = str(meta.get("base_model", "student")).lower().replace("_", "-")
         version = f"{base}-l{layers}-int8-{created:%Y%m%d}-{sha256_file(out_dir / MODEL_FILE)[:8]}"
-    training_card = _read_json(checkpoint / "card.json") or _read_json(checkpoint / "metrics.json")
+    # the models/ evaluation card (copied beside the model by `finsent model evaluate`)
+    tcard = _read_json(checkpoint / "card.json") or {}
+    run_name = checkpoint.parent.name if checkpoint.name == "model" else checkpoint.name
     card = ModelCard(
         model_name=MODEL_NAME,
         model_version=version,
@@ -311,15 +313,22 @@ def build_artifact(
             "padding": "per batch, to the longest text of the batch",
         },
         source={
-            "checkpoint": checkpoint.name,
-            "meta": meta,
+            "run": run_name,
+            "kind": tcard.get("kind"),
+            "base_model": meta.get("base_model"),
+            "checkpoint_step": meta.get("checkpoint_step"),
             "encoder": {"layers": layers, "hidden_size": hidden, "heads": heads},
+            "parameters": tcard.get("parameters"),
+            "training_command": (tcard.get("training") or {}).get("command"),
+            "training_config": (tcard.get("training") or {}).get("config"),
         },
-        data=dict(data or meta.get("data", {}) or {}),
+        data=dict(data or {"split": tcard.get("split"), "sources": tcard.get("data")}),
         metrics={
+            # accuracy/macro-F1 in points, on the same test sets, for each form
+            "pytorch_fp32": _points(tcard.get("metrics") or {}),
             "onnx_fp32": fp32_metrics,
             "onnx_int8": chosen.metrics,
-            "training": training_card or {},
+            "lexicon_baseline": _points(tcard.get("lexicon_baseline") or {}),
         },
         parity={
             "fp32_max_abs_diff": fp32_parity["max_abs_diff"],
@@ -356,6 +365,17 @@ def _metrics(
         logits = sent[start:end] if s.task == "sentiment" else topic[start:end]
         out[name] = accuracy_f1(logits, s.labels)
         start = end
+    return out
+
+
+def _points(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """models/ reports fractions; the export card reports points like its own metrics."""
+    out: dict[str, dict[str, float]] = {}
+    for name, m in metrics.items():
+        if isinstance(m, Mapping):
+            out[name] = {
+                k: round(100.0 * float(m[k]), 3) for k in ("accuracy", "macro_f1") if k in m
+            }
     return out
 
 

@@ -59,6 +59,17 @@ def _split_sets(
     return out
 
 
+def _training_max_length(model_dir: Path) -> int | None:
+    """Serve with the truncation the model was trained with (train_config.json)."""
+    import json
+
+    for path in (model_dir / "train_config.json", model_dir.parent / "train_config.json"):
+        if path.is_file():
+            value = json.loads(path.read_text()).get("max_length")
+            return int(value) if value else None
+    return None
+
+
 def _csv_sets(path: Path) -> dict[str, LabelledSet]:
     from export.parity import LabelledSet
     from models.data import load_user_csv
@@ -94,7 +105,10 @@ def export_command(
         typer.Option(help="Presets to try (repeat); the best passing one ships."),
     ] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset (>= 17).")] = 17,
-    max_length: Annotated[int, typer.Option(help="Truncation length in tokens.")] = 128,
+    max_length: Annotated[
+        int | None,
+        typer.Option(help="Truncation length in tokens (default: the training run's, else 128)."),
+    ] = None,
     optimize: Annotated[bool, typer.Option(help="Offline transformer fusions.")] = True,
     fuse_attention: Annotated[
         bool, typer.Option(help="Also fuse attention (helps on CUDA; measured slower on CPU).")
@@ -133,14 +147,14 @@ def export_command(
         torch.set_num_threads(threads)
     target = out or default_artifact_dir()
     try:
+        model_dir = resolve_model_dir(checkpoint, console=console)
         config = ExportConfig(
             opset=opset,
-            max_length=max_length,
+            max_length=max_length or _training_max_length(model_dir) or 128,
             optimize=optimize,
             fuse_attention=fuse_attention,
             quantization=tuple(quantization or ExportConfig().quantization),
         )
-        model_dir = resolve_model_dir(checkpoint, console=console)
         if eval_csv is not None:
             tests = _csv_sets(eval_csv)
             calibration = [t for s in tests.values() for t in s.texts]

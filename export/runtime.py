@@ -9,7 +9,9 @@ What happens to a batch of texts (``OnnxClassifier.classify``):
    long paragraph costs.
 2. The fast tokenizer encodes the batch in Rust (``encode_batch``), truncating every
    text to ``max_length`` tokens, special tokens included. That is the documented
-   input limit: words past it do not influence the result.
+   input limit: words past it do not influence the result. ``max_length`` is the
+   card's (the training run's truncation, 64 for the shipped student: ~3x a headline),
+   lowered by ``ModelSettings.max_length`` if that is smaller.
 3. Texts are sorted by token length and cut into chunks (at most ``max_batch_size``)
    where padding stops paying: :func:`plan_chunks` picks the cut points that minimise
    padded tokens plus a per-call cost. Each chunk is padded only to its own longest
@@ -195,8 +197,10 @@ class OnnxClassifier:
         if unknown:
             raise ModelError(f"artifact asks for unknown preprocessing {sorted(unknown)}")
         self._preprocessing = steps
+        # the card's max_length is what the model was trained and gated with; settings
+        # may only lower it (a longer window than training is a distribution shift)
         positions = int(self.card.inputs.get("max_positions", 512))
-        self.max_length = min(settings.max_length, positions)
+        self.max_length = min(settings.max_length, self.card.max_length, positions)
         self.max_batch_size = max_batch_size
         self.call_overhead_tokens = call_overhead_tokens
         self.top_k_topics = max(1, min(top_k_topics, len(self._topic_labels)))
