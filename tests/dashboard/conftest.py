@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.dashboard.seed import Seeded, seed
 
@@ -36,4 +36,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def seeded(db: Engine) -> Seeded:
+    """Fresh seed data for a test that writes."""
     return seed(db)
+
+
+@pytest.fixture(scope="module")
+def seeded_db(engine: Engine) -> tuple[Engine, Seeded]:
+    """Seed data shared by a module's read-only tests: seeding costs seconds on a busy box."""
+    with engine.begin() as conn:
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    return engine, seed(engine)

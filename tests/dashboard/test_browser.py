@@ -27,8 +27,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT = 20
 
 
+@pytest.fixture(scope="module")
+def seeded(seeded_db: tuple[Engine, Seeded]) -> Seeded:
+    return seeded_db[1]
+
+
 @pytest.fixture
-def duo(dash_duo, db: Engine, seeded: Seeded):
+def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
+    db = seeded_db[0]
     from dashboard.app import create_dash_app
 
     app = create_dash_app(db)

@@ -14,6 +14,16 @@ from tests.dashboard.seed import XSS_TITLE, Seeded
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def db(seeded_db: tuple[Engine, Seeded]) -> Engine:
+    return seeded_db[0]
+
+
+@pytest.fixture(scope="module")
+def seeded(seeded_db: tuple[Engine, Seeded]) -> Seeded:
+    return seeded_db[1]
+
+
 def test_series_sums_buckets_into_steps(db: Engine, seeded: Seeded) -> None:
     rng = resolve_range(preset="24h", now=seeded.now)
     assert (rng.width_s, rng.step_s) == (60, 900)
@@ -101,7 +111,8 @@ def test_health(db: Engine, seeded: Seeded) -> None:
 
 
 def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
-    with db.begin() as conn:
+    # one transaction, rolled back: the module's shared data stays as seeded
+    with db.connect() as conn:
         events = q.alert_events(
             conn, start=seeded.now - timedelta(days=1), end=seeded.now + timedelta(minutes=1)
         )
@@ -111,6 +122,7 @@ def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
         assert not q.acknowledge(conn, active[0].rule_id, "NOPE", by="analyst")
         q.silence(conn, active[0].rule_id, "AAPL", duration=timedelta(hours=1), by="analyst")
         after = q.active_alerts(conn)
+        conn.rollback()
     assert [e.to_state for e in events] == ["firing", "resolved"]
     assert events[0].reason and active[0].scope_key == "AAPL"
     assert rules[0].n_firing == 1 and rules[0].last_evaluated_at is not None

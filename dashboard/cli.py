@@ -1,0 +1,235 @@
+"""``finsent dashboard`` (serve the UI and the API) and ``finsent query series|articles|alerts``.
+
+The query commands call the same functions as the API (``dashboard.queries``), directly
+on the database; they print a table, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import typer
+from sqlalchemy import Connection
+
+from core.config import get_settings
+from core.errors import FinsentError
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Dashboard and history queries.", no_args_is_help=True)
+query_app = typer.Typer(
+    help="Query history from PostgreSQL: sentiment series, articles, alert events.",
+    no_args_is_help=True,
+)
+app.add_typer(query_app, name="query")
+
+OutputFormat = Literal["table", "csv", "json"]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="table, csv or json", case_sensitive=False)
+]
+RangeOption = Annotated[
+    str | None, typer.Option("--range", "-r", help="preset: 15m, 1h, 24h, 7d, 30d, 1y, ...")
+]
+StartOption = Annotated[datetime | None, typer.Option(help="ISO start (UTC if naive)")]
+EndOption = Annotated[datetime | None, typer.Option(help="ISO end, exclusive (default now)")]
+T = TypeVar("T")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except FinsentError as exc:
+        raise _fail(str(exc)) from exc
+    except ValueError as exc:  # RangeError and bad cursors are ValueErrors with a clear message
+        raise _fail(str(exc)) from exc
+
+
+def _engine() -> Any:
+    from core.db import make_engine
+    from core.services import resolve_database_url
+
+    return make_engine(resolve_database_url(get_settings()), pool_size=1)
+
+
+@contextmanager
+def _connect() -> Iterator[Connection]:
+    """One connection for one command; the engine is disposed so nothing outlives it."""
+    engine = _run(_engine)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str) -> None:
+    fmt = fmt.lower()
+    if fmt == "json":
+        typer.echo(json.dumps(list(rows), default=str, indent=2))
+    elif fmt == "csv":
+        from dashboard.components.export import to_csv
+
+        typer.echo(to_csv(rows, columns), nl=False)
+    elif fmt == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        Console().print(table)
+    else:
+        raise _fail(f"unknown format {fmt!r}: table, csv or json")
+
+
+@app.command()
+def dashboard(
+    host: Annotated[str | None, typer.Option(help="bind address (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
+) -> None:
+    """Serve the dashboard at / and the history API at /api/v1 (blocks)."""
+    import uvicorn
+
+    from dashboard.auth import AuthConfig, require_safe_binding
+    from dashboard.server import create_server
+
+    settings = get_settings().dashboard
+    host = host or settings.host
+    port = port or settings.port
+    auth = AuthConfig.from_settings(settings)
+    _run(lambda: require_safe_binding(host, auth))
+    server = create_server(_run(_engine), auth)
+    typer.secho(f"finsent dashboard on http://{host}:{port}/  (API: /api/v1/docs)", err=True)
+    uvicorn.run(server, host=host, port=port, log_level="info", access_log=False)
+
+
+@query_app.command("series")
+def query_series(
+    scope: Annotated[str, typer.Option(help="market, topic, ticker or source")] = "market",
+    key: Annotated[list[str] | None, typer.Option(help="scope key; repeat to sum several")] = None,
+    range_: RangeOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    step: Annotated[int | None, typer.Option(help="seconds per point (multiple of 60)")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Sentiment per time step for a scope."""
+    from dashboard import queries as q
+    from dashboard.components.export import SERIES_COLUMNS, series_rows
+    from dashboard.timerange import resolve_range
+
+    if scope not in ("market", "topic", "ticker", "source"):
+        raise _fail("scope must be market, topic, ticker or source")
+    keys = list(key or [])
+    if scope != "market" and not keys:
+        raise _fail(f"--scope {scope} needs --key")
+    rng = _run(
+        lambda: resolve_range(
+            preset=range_ or (None if start else "24h"), start=start, end=end, step_s=step
+        )
+    )
+    with _connect() as conn:
+        points = q.series(conn, scope, keys, rng)  # type: ignore[arg-type]
+    label = scope if scope == "market" else f"{scope} {', '.join(keys)}"
+    _emit(series_rows(points), SERIES_COLUMNS, fmt, f"{label}: {len(points)} points")
+
+
+@query_app.command("articles")
+def query_articles(
+    ticker: Annotated[list[str] | None, typer.Option(help="repeatable")] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="repeatable")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="repeatable")] = None,
+    sentiment: Annotated[list[str] | None, typer.Option(help="negative/neutral/positive")] = None,
+    text: Annotated[str | None, typer.Option("--q", help="title/summary contains")] = None,
+    range_: RangeOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of a previous page")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Articles newest first, with their latest score."""
+    from dashboard import queries as q
+    from dashboard.components.export import ARTICLE_COLUMNS, article_rows
+    from dashboard.timerange import resolve_range
+
+    bad = set(sentiment or ()) - {"negative", "neutral", "positive"}
+    if bad:
+        raise _fail(f"unknown sentiment {sorted(bad)}: negative, neutral or positive")
+    rng = (
+        _run(lambda: resolve_range(preset=range_, start=start, end=end))
+        if range_ or start
+        else None
+    )
+    after = _run(lambda: q.decode_cursor(cursor)) if cursor else None
+    filters = q.ArticleFilters(
+        start=rng.start if rng else None,
+        end=rng.end if rng else None,
+        tickers=[t.upper() for t in ticker or ()],
+        topics=list(topic or ()),
+        sources=list(source or ()),
+        sentiments=list(sentiment or ()),
+        text=text,
+    )
+    with _connect() as conn:
+        page = q.article_page(conn, filters, limit=limit, cursor=after)
+    _emit(article_rows(page.rows), ARTICLE_COLUMNS, fmt, f"{len(page.rows)} articles")
+    if page.next_cursor and fmt.lower() == "table":
+        typer.secho(f"more: --cursor {page.next_cursor}", err=True)
+
+
+@query_app.command("alerts")
+def query_alerts(
+    range_: RangeOption = "7d",
+    start: StartOption = None,
+    end: EndOption = None,
+    scope: Annotated[str | None, typer.Option(help="market, topic, ticker or source")] = None,
+    key: Annotated[str | None, typer.Option(help="scope key, e.g. AAPL")] = None,
+    rule_id: Annotated[int | None, typer.Option(min=1)] = None,
+    state: Annotated[list[str] | None, typer.Option(help="firing, resolved, ...")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=5000)] = 100,
+    fmt: FormatOption = "table",
+) -> None:
+    """Alert state transitions, newest first."""
+    from dashboard import queries as q
+    from dashboard.timerange import resolve_range
+
+    rng = _run(lambda: resolve_range(preset=None if start else range_, start=start, end=end))
+    with _connect() as conn:
+        events = q.alert_events(
+            conn,
+            start=rng.start,
+            end=rng.end,
+            scope_kind=scope,
+            scope_key=key,
+            rule_id=rule_id,
+            states=list(state or ()),
+            limit=limit,
+        )
+    rows = [{**asdict(e), "at": e.at.isoformat()} for e in events]
+    columns = [
+        "at",
+        "rule_name",
+        "severity",
+        "scope_kind",
+        "scope_key",
+        "from_state",
+        "to_state",
+        "value",
+        "reason",
+        "rule_id",
+        "id",
+    ]
+    _emit(rows, columns, fmt, f"{len(rows)} alert events")
