@@ -6,6 +6,7 @@ malformed one.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -116,4 +117,20 @@ class DeadLetter(BaseModel):
     key: str | None = None
     # the original bytes, base64: the message may not be valid UTF-8
     raw_b64: str
+    # the DLQ topic carries at most a prefix of a huge message; the database keeps it whole
+    raw_truncated: bool = False
+    raw_size: int | None = None
     failed_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def capped(self, max_raw_bytes: int) -> DeadLetter:
+        """This letter with at most `max_raw_bytes` of the raw message (to fit a Kafka record)."""
+        raw = base64.b64decode(self.raw_b64)
+        if len(raw) <= max_raw_bytes:
+            return self
+        return self.model_copy(
+            update={
+                "raw_b64": base64.b64encode(raw[:max_raw_bytes]).decode("ascii"),
+                "raw_truncated": True,
+                "raw_size": len(raw),
+            }
+        )

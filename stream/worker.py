@@ -16,11 +16,13 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -33,11 +35,14 @@ from stream import metrics
 from stream.classifiers import load_classifier
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, score_batch
+from stream.tagging import load_tagger
 from stream.topics import ensure_topics
 
 __all__ = ["BatchProcessor", "create_app", "run_worker"]
 
 log = logging.getLogger(__name__)
+
+_DLQ_MAX_RAW_BYTES = 256 * 1024
 
 
 class BatchProcessor:
@@ -47,6 +52,7 @@ class BatchProcessor:
         self.settings = settings
         self.classifier = classifier
         self.engine = engine
+        self.tagger = load_tagger(engine)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = datetime.now(UTC)
         self.articles_total = 0
@@ -57,7 +63,7 @@ class BatchProcessor:
     def process(self, messages: Sequence[RawMessage]) -> BatchWrite:
         """Runs in a thread: classification and the database must not block the event loop."""
         t0 = time.perf_counter()
-        batch = score_batch(messages, self.classifier)
+        batch = score_batch(messages, self.classifier, tagger=self.tagger)
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
         batch = self._persist_with_retry(batch, batch_ms=(time.perf_counter() - t0) * 1000)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - t0)
@@ -167,22 +173,34 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
     within = settings.worker.batch_timeout_s
 
     async def publish(batch: BatchWrite) -> None:
-        pending: list[Awaitable[Any]] = []
-        for letter in batch.dead_letters:
-            key = letter.key.encode() if letter.key else None
-            pending.append(await dlq_topic.send(key=key, value=letter.model_dump_json().encode()))
-        for score in batch.scores:
-            pending.append(
-                await scored_topic.send(
-                    key=score.article_id.encode(), value=score.model_dump_json().encode()
-                )
+        """Deliver the batch's dead letters and scores; retry until the broker takes them."""
+        records: list[tuple[Any, bytes | None, bytes]] = [
+            (
+                dlq_topic,
+                letter.key.encode() if letter.key else None,
+                # a Kafka record must stay under the broker's size limit (1 MB by default)
+                letter.capped(_DLQ_MAX_RAW_BYTES).model_dump_json().encode(),
             )
-        # wait for the broker's acknowledgement before the input offsets may be committed
-        await asyncio.gather(*pending)
+            for letter in batch.dead_letters
+        ]
+        records += [
+            (scored_topic, s.article_id.encode(), s.model_dump_json().encode())
+            for s in batch.scores
+        ]
+        delay = 0.5
+        while True:
+            try:
+                pending = [await topic.send(key=key, value=value) for topic, key, value in records]
+                # the broker's acknowledgement comes before the input offsets may be committed
+                await asyncio.gather(*pending)
+                return
+            except (KafkaError, ProducerSendError) as exc:
+                log.warning("publishing the batch failed (%r); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
-    @app.agent(raw_topic, concurrency=1)
-    async def score_articles(stream: faust.Stream[Any]) -> None:
-        async for events in stream.noack_take(batch_size, within=within):
+    async def score(stream: faust.StreamT[Any]) -> None:
+        async for events in cast(faust.Stream[Any], stream).noack_take(batch_size, within=within):
             messages = [
                 RawMessage(
                     topic=e.message.topic,
@@ -201,6 +219,20 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 log.warning(
                     "%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name()
                 )
+
+    @app.agent(raw_topic, concurrency=1)
+    async def score_articles(stream: faust.StreamT[Any]) -> None:
+        try:
+            await score(stream)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A restarted agent would never see the batch it held unacked again, and its
+            # offsets could never be committed past it. Exit instead: the next process gets
+            # the batch redelivered (finsent up/demo restart the worker).
+            log.exception("the scoring agent failed; exiting so that the batch is redelivered")
+            logging.shutdown()
+            os._exit(70)
 
     if settings.alerts.enabled:
         from stream.alerts.agents import register_alerting

@@ -7,6 +7,8 @@ same tests run against that external cluster and server instead.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,10 +32,25 @@ def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def _traversable_dir(prefix: str) -> Path:
+    # Not under pytest's basetemp: pytest resets /tmp/pytest-of-<user> to 0700 whenever a
+    # session starts, and as root the embedded PostgreSQL runs as another user that must
+    # be able to reach its data directory for as long as it runs.
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@pytest.fixture
+def service_dir() -> Iterator[Path]:
+    """A directory for a test's own embedded services (data, logs, state)."""
+    path = _traversable_dir("finsent-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def services() -> Iterator[Services]:
     """Broker and database for the whole run (embedded unless configured externally)."""
-    data_dir = tmp_path_factory.mktemp("finsent-data")
+    data_dir = _traversable_dir("finsent-session-")
     settings = Settings(
         data_dir=data_dir,
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
@@ -43,6 +60,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         assert started.database_url is not None
         migrate.upgrade(started.database_url)
         yield started
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,8 @@ def _processes_using(path: Path) -> list[psutil.Process]:
     return found
 
 
-def test_embedded_services_start_report_addresses_and_stop(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+def test_embedded_services_start_report_addresses_and_stop(service_dir: Path) -> None:
+    settings = Settings(data_dir=service_dir)
     with Services(settings) as services:
         assert services.broker is not None and services.postgres is not None
         broker_pid, pg_pid = services.broker.pid, services.postgres.pid
@@ -61,13 +61,13 @@ def test_embedded_services_start_report_addresses_and_stop(tmp_path: Path) -> No
         assert resolve_kafka(settings).embedded
         assert resolve_database_url(settings) == env["DATABASE_URL"]
     assert _gone(broker_pid) and _gone(pg_pid)
-    assert not (tmp_path / "services.json").exists()
+    assert not (service_dir / "services.json").exists()
     with pytest.raises(ServiceError, match="KAFKA_BOOTSTRAP_SERVERS"):
         resolve_kafka(settings)
 
 
-def test_database_history_survives_a_restart(tmp_path: Path) -> None:
-    first = EmbeddedPostgres(tmp_path / "pg", tmp_path / "logs")
+def test_database_history_survives_a_restart(service_dir: Path) -> None:
+    first = EmbeddedPostgres(service_dir / "pg", service_dir / "logs")
     first.start()
     try:
         with psycopg.connect(first.url().replace("+psycopg", "")) as conn:
@@ -75,7 +75,7 @@ def test_database_history_survives_a_restart(tmp_path: Path) -> None:
             conn.execute("INSERT INTO kept VALUES (42)")
     finally:
         first.stop()
-    second = EmbeddedPostgres(tmp_path / "pg", tmp_path / "logs")
+    second = EmbeddedPostgres(service_dir / "pg", service_dir / "logs")
     second.start()
     try:
         with psycopg.connect(second.url().replace("+psycopg", "")) as conn:
@@ -84,12 +84,12 @@ def test_database_history_survives_a_restart(tmp_path: Path) -> None:
         second.stop()
 
 
-def test_a_second_server_on_the_same_data_is_refused(tmp_path: Path) -> None:
-    running = EmbeddedPostgres(tmp_path / "pg", tmp_path / "logs")
+def test_a_second_server_on_the_same_data_is_refused(service_dir: Path) -> None:
+    running = EmbeddedPostgres(service_dir / "pg", service_dir / "logs")
     running.start()
     try:
         with pytest.raises(ServiceError, match="already runs"):
-            EmbeddedPostgres(tmp_path / "pg", tmp_path / "logs").start()
+            EmbeddedPostgres(service_dir / "pg", service_dir / "logs").start()
     finally:
         running.stop()
 
@@ -102,12 +102,12 @@ def test_readiness_timeout_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["sigint", "sigkill"])
-def test_services_die_with_finsent_up(tmp_path: Path, how: str) -> None:
+def test_services_die_with_finsent_up(service_dir: Path, how: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("DATABASE_URL", None)
-    env["FINSENT_DATA_DIR"] = str(tmp_path)
-    with (tmp_path / "up.log").open("wb") as out:
+    env["FINSENT_DATA_DIR"] = str(service_dir)
+    with (service_dir / "up.log").open("wb") as out:
         parent = subprocess.Popen(
             [sys.executable, "-m", "core.cli", "up"],
             cwd=REPO,
@@ -115,11 +115,11 @@ def test_services_die_with_finsent_up(tmp_path: Path, how: str) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    state_file = tmp_path / "services.json"
+    state_file = service_dir / "services.json"
     try:
         wait_for(state_file.exists, 60, "finsent up to write its state")
         wait_for(
-            lambda: "finsent is running" in (tmp_path / "up.log").read_text(),
+            lambda: "finsent is running" in (service_dir / "up.log").read_text(),
             60,
             "migrations to finish",
         )
@@ -135,4 +135,4 @@ def test_services_die_with_finsent_up(tmp_path: Path, how: str) -> None:
             parent.kill()
     wait_for(lambda: all(_gone(pid) for pid in service_pids), 30, "the services to exit")
     # nothing else (postgres backends included) still runs on the data directory
-    wait_for(lambda: not _processes_using(tmp_path), 30, "no process on the data directory")
+    wait_for(lambda: not _processes_using(service_dir), 30, "no process on the data directory")

@@ -49,9 +49,9 @@ def _messages(ids: range) -> list[tuple[bytes, bytes]]:
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+def own_postgres(service_dir: Path) -> Iterator[EmbeddedPostgres]:
     """A database this test may stop and start without disturbing the others."""
-    pg = EmbeddedPostgres(tmp_path / "pg", tmp_path / "logs")
+    pg = EmbeddedPostgres(service_dir / "pg", service_dir / "logs")
     pg.start()
     migrate.upgrade(pg.url())
     yield pg
@@ -62,13 +62,13 @@ def test_database_outage_pauses_the_worker_which_then_catches_up(
     own_postgres: EmbeddedPostgres,
     kafka_bootstrap: str,
     service_env: dict[str, str],
-    tmp_path: Path,
+    service_dir: Path,
     topic_prefix: str,
 ) -> None:
     env = {**service_env, "DATABASE_URL": own_postgres.url(), "FINSENT_WORKER__DB_RETRY_MAX_S": "2"}
     engine = make_engine(own_postgres.url())
     n = 3000
-    worker = start_worker(env, tmp_path / "worker.log")
+    worker = start_worker(env, service_dir / "worker.log")
 
     def publish_steadily() -> None:  # ~100 articles/s for 30 s, across the outage
         for start in range(0, n, 100):
@@ -88,7 +88,7 @@ def test_database_outage_pauses_the_worker_which_then_catches_up(
             assert worker.poll() is None, "the worker died during the database outage"
             time.sleep(1)
         restarted = EmbeddedPostgres(
-            own_postgres.data_dir, tmp_path / "logs", port=own_postgres.port
+            own_postgres.data_dir, service_dir / "logs", port=own_postgres.port
         )
         restarted.start()
         own_postgres._process = restarted._process  # the fixture stops whatever runs now
@@ -104,7 +104,7 @@ def test_database_outage_pauses_the_worker_which_then_catches_up(
     assert count(engine, "SELECT count(*) FROM articles") == n
     assert count(engine, "SELECT count(*) FROM article_scores") == n
     assert buckets_from_table(engine) == buckets_recounted(engine)
-    assert "database unavailable" in (tmp_path / "worker.log").read_text()
+    assert "database unavailable" in (service_dir / "worker.log").read_text()
     engine.dispose()
 
 
@@ -149,16 +149,16 @@ def test_worker_killed_during_a_bucket_update_counts_nothing_twice(
     assert buckets_from_table(db) == buckets_recounted(db)
 
 
-def test_broker_killed_and_restarted_pipeline_recovers_by_itself(tmp_path: Path) -> None:
+def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Path) -> None:
     """`finsent up --worker` revives a dead embedded broker and restarts its worker;
     a producer reconnects on its own. Messages the old broker held unconsumed are lost
     (memory storage): the test counts them instead of hiding them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("DATABASE_URL", None)
-    env.update({"FINSENT_DATA_DIR": str(tmp_path), "FINSENT_WORKER__METRICS_PORT": "0"})
-    state_file = tmp_path / "services.json"
-    with (tmp_path / "up.log").open("wb") as out:
+    env.update({"FINSENT_DATA_DIR": str(service_dir), "FINSENT_WORKER__METRICS_PORT": "0"})
+    state_file = service_dir / "services.json"
+    with (service_dir / "up.log").open("wb") as out:
         stack = subprocess.Popen(
             [sys.executable, "-m", "core.cli", "up", "--worker"],
             cwd=REPO,
@@ -167,7 +167,7 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(tmp_path: Path)
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: "finsent is running" in (tmp_path / "up.log").read_text(), 90, "the stack")
+        wait_for(lambda: "finsent is running" in (service_dir / "up.log").read_text(), 90, "the stack")
         state = json.loads(state_file.read_text())
         engine = make_engine(state["database_url"])
         prod = producer(state["kafka_bootstrap_servers"])
