@@ -87,15 +87,25 @@ class Signature:
     # numbers ("n:25") and tickers named in the headline ("t:AAPL")
     facts: frozenset[str]
 
-    @property
-    def bands(self) -> list[int]:
-        """One signed 64-bit key per band (PostgreSQL BIGINT), band index mixed in."""
-        keys = []
-        for band in range(_BANDS):
-            chunk = self.minhash[band * _ROWS : (band + 1) * _ROWS].tobytes()
-            digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
-            keys.append(int.from_bytes(digest, "big", signed=True))
-        return keys
+    # LSH band keys (see _band_keys), computed once
+    bands: tuple[int, ...]
+
+
+def _band_keys(
+    minhash: np.ndarray[tuple[int], np.dtype[np.uint32]], facts: frozenset[str]
+) -> tuple[int, ...]:
+    """One signed 64-bit key per band (PostgreSQL BIGINT), band index mixed in.
+
+    The headline's numbers are mixed in too: different numbers veto a match anyway,
+    and templated headlines ("X shares up 3%", "... up 5%") would otherwise all be
+    candidates of one another, making each lookup as slow as the window is long."""
+    numbers = "\x00".join(sorted(f for f in facts if f.startswith("n:"))).encode()
+    keys = []
+    for band in range(_BANDS):
+        chunk = minhash[band * _ROWS : (band + 1) * _ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([band]) + chunk + numbers, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "big", signed=True))
+    return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +146,8 @@ def signature(title: str, tickers: Iterable[str] = ()) -> Signature:
     minhash = h.min(axis=1).astype(np.uint32)
     facts = {"n:" + n.replace(",", "") for n in _NUMBER.findall(norm)}
     facts |= {"t:" + t for t in tickers}
-    return Signature(minhash, frozenset(facts))
+    frozen = frozenset(facts)
+    return Signature(minhash, frozen, _band_keys(minhash, frozen))
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -173,17 +184,19 @@ def assign_stories(
     ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
     named = tickers or {}
     sigs = {a.id: signature(a.title, named.get(a.id, ())) for a in ordered}
-    known = _candidates(session, ordered, sigs, config)
+    by_band: dict[int, list[_Known]] = {}
+    for known in _candidates(session, ordered, sigs, config):
+        for key in known.signature.bands:
+            by_band.setdefault(key, []).append(known)
     window = timedelta(seconds=config.window_s)
     out: list[StoryAssignment] = []
     for article in ordered:
         sig = sigs[article.id]
-        bands = set(sig.bands)
         best: tuple[float, _Known] | None = None
-        for other in known:
+        # only articles sharing an LSH band are compared: the cost follows the cluster size
+        candidates = {id(k): k for key in sig.bands for k in by_band.get(key, ())}
+        for other in candidates.values():
             if abs(other.published_at - article.published_at) > window:
-                continue
-            if not bands.intersection(other.signature.bands):
                 continue
             score = similarity(sig, other.signature)
             if score >= config.threshold and (best is None or score > best[0]):
@@ -195,7 +208,9 @@ def assign_stories(
                 article.id, best[1].story_id, False, round(1.0 - best[0], 4)
             )
         out.append(assignment)
-        known.append(_Known(article.id, assignment.story_id, article.published_at, sig))
+        mine = _Known(article.id, assignment.story_id, article.published_at, sig)
+        for key in sig.bands:
+            by_band.setdefault(key, []).append(mine)
     _record(session, ordered, sigs, out)
     return out
 
@@ -217,6 +232,7 @@ def _candidates(
             ArticleSignature.published_at,
             ArticleSignature.minhash,
             ArticleSignature.facts,
+            ArticleSignature.bands,
         ).where(
             ArticleSignature.bands.overlap(keys),  # GIN index
             ArticleSignature.published_at.between(lo, hi),
@@ -227,9 +243,9 @@ def _candidates(
             article_id,
             story_id,
             published_at,
-            Signature(np.frombuffer(minhash, dtype=np.uint32), frozenset(facts)),
+            Signature(np.frombuffer(minhash, dtype=np.uint32), frozenset(facts), tuple(bands)),
         )
-        for article_id, story_id, published_at, minhash, facts in rows
+        for article_id, story_id, published_at, minhash, facts, bands in rows
     ]
 
 
@@ -249,7 +265,7 @@ def _record(
                     "story_id": s.story_id,
                     "published_at": by_id[s.article_id].published_at,
                     "minhash": sigs[s.article_id].minhash.tobytes(),
-                    "bands": sigs[s.article_id].bands,
+                    "bands": list(sigs[s.article_id].bands),
                     "facts": sorted(sigs[s.article_id].facts),
                     "novelty": s.novelty,
                 }

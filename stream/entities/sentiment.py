@@ -29,6 +29,7 @@ import numpy as np
 
 from core.classifier import Classification, Classifier
 from core.labels import SENTIMENT_LABELS, SentimentLabel
+from stream.lexicon import _NEGATIVE, _POSITIVE
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -80,6 +81,16 @@ def _h(feature: str) -> int:
     )
 
 
+def _polarity(word: str) -> str | None:
+    """Finance polarity of a word (the lexicon's stems): lets the model carry what it
+    learnt about "falls" after an entity over to "misses", which SEntFiN rarely uses."""
+    if any(word.startswith(stem) for stem in _NEGATIVE if " " not in stem):
+        return "neg"
+    if any(word.startswith(stem) for stem in _POSITIVE if " " not in stem):
+        return "pos"
+    return None
+
+
 def features(title: str, span: EntitySpan, others: Sequence[EntitySpan]) -> list[int]:
     """Hashed sparse features of one entity in one headline (indices into the weights)."""
     # every entity becomes a placeholder: the model learns roles, not company names
@@ -99,9 +110,19 @@ def features(title: str, span: EntitySpan, others: Sequence[EntitySpan]) -> list
     feats += [
         f"R2g:{a}_{b}" for a, b in zip(tokens[i + 1 : i + 4], tokens[i + 2 : i + 5], strict=False)
     ]
+    for k, w in enumerate(tokens[i + 1 : i + 7], start=1):
+        pol = _polarity(w)
+        if pol:
+            feats += [f"Rpol:{pol}"] + ([f"R{k}pol:{pol}"] if k <= 3 else [])
+    for k, w in enumerate(reversed(tokens[max(0, i - 6) : i]), start=1):
+        pol = _polarity(w)
+        if pol:
+            feats += [f"Lpol:{pol}"] + ([f"L{k}pol:{pol}"] if k <= 3 else [])
     self_at = marked.index("ENTITYSELF")
     clause = clause_window(marked, self_at, self_at + len("ENTITYSELF"))
-    feats += [f"C:{w}" for w in _WORD.findall(clause.lower())]
+    clause_words = _WORD.findall(clause.lower())
+    feats += [f"C:{w}" for w in clause_words]
+    feats += [f"Cpol:{p}" for p in filter(None, map(_polarity, clause_words))]
     feats += [f"H:{w}" for w in tokens]
     if ":" in marked[:self_at]:
         feats.append("after_colon")

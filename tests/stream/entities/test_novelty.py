@@ -9,7 +9,13 @@ from sqlalchemy import Engine
 
 from core.db import session_scope
 from core.schemas import Article
-from stream.entities.novelty import NoveltyConfig, assign_stories, signature, similarity
+from stream.entities.novelty import (
+    NoveltyConfig,
+    Signature,
+    assign_stories,
+    signature,
+    similarity,
+)
 from stream.tagging import tag_tickers
 from tests.factories import count
 
@@ -37,7 +43,7 @@ LOOK_ALIKES = [
 ]
 
 
-def _sig(title: str):  # type: ignore[no-untyped-def]
+def _sig(title: str) -> Signature:
     return signature(title, [m.ticker for m in tag_tickers(title) if m.in_title])
 
 

@@ -55,7 +55,12 @@ class Score:
         return self.tp / max(self.tp + self.fn, 1)
 
 
-def _sentfin_set(n_with: int = 300, n_without: int = 100, seed: int = 6):  # type: ignore[no-untyped-def]
+Labelled = list[tuple[str, set[str]]]
+
+
+def _sentfin_set(
+    n_with: int = 300, n_without: int = 100, seed: int = 6
+) -> tuple[EntityTagger, Labelled]:
     entries: list[CatalogueEntry] = []
     alias_to_ticker: dict[str, str] = {}
     with (SENTFIN / "entity_list_comprehensive.csv").open(encoding="utf-8", newline="") as f:
@@ -67,7 +72,8 @@ def _sentfin_set(n_with: int = 300, n_without: int = 100, seed: int = 6):  # typ
             entries.append(CatalogueEntry(ticker, aliases[0], None, tuple(aliases[1:])))
             for alias in aliases:
                 alias_to_ticker.setdefault(alias.casefold(), ticker)
-    with_companies, without = [], []
+    with_companies: Labelled = []
+    without: Labelled = []
     with (SENTFIN / "SEntFiN.csv").open(encoding="utf-8", newline="") as f:
         for rec in csv.DictReader(f):
             gold = {
@@ -88,8 +94,8 @@ def test_tagging_precision_and_recall_on_504_labelled_headlines() -> None:
     for title, gold in sentfin:
         on_sentfin.add({m.ticker for m in tagger.find(title)}, gold)
     sp500 = default_tagger()
-    for title, gold in CASES:
-        on_own.add({m.ticker for m in sp500.find(title)}, gold)
+    for title, expected in CASES:
+        on_own.add({m.ticker for m in sp500.find(title)}, expected)
     total = Score(on_sentfin.tp + on_own.tp, on_sentfin.fp + on_own.fp, on_sentfin.fn + on_own.fn)
     assert len(sentfin) + len(CASES) >= 300
     for name, s, n in (
