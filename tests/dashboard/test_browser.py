@@ -153,3 +153,16 @@ def test_script_headline_is_shown_as_text(duo, seeded: Seeded) -> None:
         "return Array.from(document.scripts).filter(s => s.text.includes('pwned')).length;"
     )
     assert scripts == 0
+
+
+def test_health_page_and_alert_acknowledgement(duo, seeded: Seeded) -> None:
+    """Last in the module: it acknowledges the seeded alert."""
+    duo.find_element("a.nav-link[href='/health']").click()
+    duo.wait_for_text_to_equal("#kpi-provider .kpi-value", "CPU", timeout=TIMEOUT)
+    assert duo.find_element("#kpi-rate .kpi-value").text == "12.5"
+    duo.find_element("a.nav-link[href='/alerts']").click()
+    duo.wait_for_element("#alerts-active .state-firing", timeout=TIMEOUT)
+    _screenshot(duo, "alerts.png", height=1000)
+    duo.find_element("#alerts-active button.btn-small").click()  # Acknowledge
+    duo.wait_for_text_to_equal("#alerts-flash", "Acknowledged AAPL", timeout=TIMEOUT)
+    duo.wait_for_contains_text("#alerts-active", "ack by local", timeout=TIMEOUT)
