@@ -69,4 +69,5 @@ def exported(tiny_checkpoint: Path, eval_sets: dict[str, LabelledSet], tmp_path_
 
 @pytest.fixture(scope="session")
 def artifact(exported) -> Path:
-    return exported.artifact
+    path: Path = exported.artifact
+    return path

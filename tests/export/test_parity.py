@@ -4,6 +4,7 @@ random-init student exported once per session (conftest.py)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -33,7 +34,7 @@ def model(tiny_checkpoint):
     return MultiTaskModel.load(tiny_checkpoint)
 
 
-def _runner(path, checkpoint, pad_id):
+def _runner(path: Path, checkpoint: Path, pad_id: int) -> GraphRunner:
     return GraphRunner(
         path,
         checkpoint / "tokenizer.json",

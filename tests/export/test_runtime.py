@@ -168,16 +168,16 @@ def test_binary_garbage_never_crashes(clf, garbage):
 
 
 def test_bytes_and_none_are_tolerated(clf):
-    out = clf.classify([b"\xff\xfe\x00garbage bytes", None, TEXTS[0].encode()])  # type: ignore[list-item]
+    out = clf.classify([b"\xff\xfe\x00garbage bytes", None, TEXTS[0].encode()])
     assert out[1].p_neutral == 1.0
     assert out[2] == clf.classify([b"\xff\xfe\x00garbage bytes", TEXTS[0]])[1]
 
 
 def test_wrong_types_are_clear_errors(clf):
     with pytest.raises(TypeError, match="sequence of texts"):
-        clf.classify("one headline")  # type: ignore[arg-type]
+        clf.classify("one headline")
     with pytest.raises(TypeError, match="takes str"):
-        clf.classify([42])  # type: ignore[list-item]
+        clf.classify([42])
 
 
 def test_clean_text_matches_training_preprocessing():
@@ -242,7 +242,7 @@ def test_plan_chunks_covers_everything_and_beats_fixed_chunks(max_batch):
     assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
     assert all(0 < e - s <= max_batch for s, e in chunks)
 
-    def cost(cs):
+    def cost(cs: list[tuple[int, int]]) -> int:
         return sum((e - s) * lengths[e - 1] + 64 for s, e in cs)
 
     fixed = [(s, min(s + max_batch, len(lengths))) for s in range(0, len(lengths), max_batch)]
