@@ -162,8 +162,8 @@ class Dispatcher:
                 event.notice = "silenced"
             elif rule.muted(now):
                 event.notice = "muted"
-            elif event.to_state == "resolved" and _firing_unseen(session, event):
-                event.notice = "silenced"
+            elif event.to_state == "resolved" and (unseen := _firing_unseen(session, event)):
+                event.notice = unseen  # nobody heard it fire: nobody needs to hear it resolve
             elif not channels:
                 event.notice = "no_channels"
             else:
@@ -301,8 +301,8 @@ def _silences(s: SilenceRow, rule_id: int, key: str, labels: Mapping[str, str]) 
     )
 
 
-def _firing_unseen(session: Session, resolve: AlertEventRow) -> bool:
-    """Was the incident this resolve closes never announced (silenced or muted)?"""
+def _firing_unseen(session: Session, resolve: AlertEventRow) -> str | None:
+    """Why the incident this resolve closes was never announced (silenced, muted...), if so."""
     e = AlertEventRow
     notice = session.scalar(
         select(e.notice)
@@ -315,7 +315,7 @@ def _firing_unseen(session: Session, resolve: AlertEventRow) -> bool:
         .order_by(e.id.desc())
         .limit(1)
     )
-    return notice in _UNSEEN
+    return notice if notice in _UNSEEN else None
 
 
 def top_negative_headlines(
