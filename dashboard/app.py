@@ -112,3 +112,15 @@ def _heatmap_drilldown(click: dict[str, Any] | None) -> str:
     if not click or not click.get("points"):
         raise PreventUpdate
     return scope_href("topic", str(click["points"][0]["y"]))
+
+
+@callback(
+    Output("range-preset", "value"),
+    Input("range-dates", "start_date"),
+    prevent_initial_call=True,
+)
+def _dates_mean_custom(start_date: str | None) -> str:
+    """Picking a start date switches the range to "custom" (an absolute range)."""
+    if not start_date:
+        raise PreventUpdate
+    return "custom"

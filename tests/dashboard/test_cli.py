@@ -75,3 +75,47 @@ def test_dashboard_refuses_a_public_address_without_login(runner: CliRunner) -> 
     result = runner.invoke(app, ["dashboard", "--host", "0.0.0.0"])  # noqa: S104 - the point
     assert result.exit_code == 2
     assert "FINSENT_DASHBOARD__USERNAME" in result.output
+
+
+def test_finsent_dashboard_serves_ui_and_api_on_one_port(
+    seeded_db: tuple[Engine, Seeded], database_url: str, tmp_path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from core.services.process import free_port
+
+    port = free_port("127.0.0.1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}
+    env.update({"DATABASE_URL": database_url, "FINSENT_DASHBOARD__PORT": str(port)})
+    log = (tmp_path / "dashboard.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "dashboard"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{base}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, (tmp_path / "dashboard.log").read_text()
+                assert time.monotonic() < deadline, "the dashboard never answered"
+                time.sleep(0.3)
+        assert health.status_code == 200 and health.json()["workers"]
+        page = httpx.get(f"{base}/ticker?symbol=AAPL", timeout=10)
+        assert page.status_code == 200 and "_dash-config" in page.text
+        spec = httpx.get(f"{base}/api/v1/openapi.json", timeout=10).json()
+        assert "/api/v1/series" in spec["paths"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
