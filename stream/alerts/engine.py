@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db import session_scope
 from core.tables import SentimentBucket
+from stream.alerts.metrics import EVALUATION_SECONDS, TRANSITIONS
 from stream.alerts.rules import BUCKET_S, Bucket, Rule, evaluate, lookback_s
 from stream.alerts.state import (
     StoredRule,
@@ -77,22 +78,33 @@ class AlertEngine:
         for kind, key in scopes:
             touched[kind].add(key)
         report = EvaluationReport()
-        for stored in self._rules():
-            scope = stored.rule.scope
-            keys = touched.get(scope.kind, set())
-            if scope.each:
-                wanted = sorted(keys)
-            else:
-                wanted = [scope.key] if scope.key in keys else []
-            if wanted:
-                self._evaluate_rule(stored, wanted, now, report)
+        with EVALUATION_SECONDS.labels("articles").time():
+            for stored in self._rules():
+                self._evaluate_touched_rule(stored, touched, now, report)
         return report
+
+    def _evaluate_touched_rule(
+        self,
+        stored: StoredRule,
+        touched: dict[str, set[str]],
+        now: datetime,
+        report: EvaluationReport,
+    ) -> None:
+        scope = stored.rule.scope
+        keys = touched.get(scope.kind, set())
+        if scope.each:
+            wanted = sorted(keys)
+        else:
+            wanted = [scope.key] if scope.key in keys else []
+        if wanted:
+            self._evaluate_rule(stored, wanted, now, report)
 
     def evaluate_all(self, now: datetime) -> EvaluationReport:
         """The clock: every rule, so "no data" fires and quiet keys resolve without articles."""
         report = EvaluationReport()
-        for stored in self._rules():
-            self._evaluate_rule(stored, None, now, report)
+        with EVALUATION_SECONDS.labels("clock").time():
+            for stored in self._rules():
+                self._evaluate_rule(stored, None, now, report)
         return report
 
     def _rules(self) -> list[StoredRule]:
@@ -129,6 +141,7 @@ class AlertEngine:
                 report.transitions += len(decision.transitions)
                 report.notifying += sum(t.notify for t in decision.transitions)
                 for t in decision.transitions:
+                    TRANSITIONS.labels(rule.name, t.to_state).inc()
                     log.info(
                         "alert %s[%s]: %s -> %s (value %s)",
                         rule.name, key, t.from_state, t.to_state, t.value,

@@ -44,6 +44,7 @@ from stream.alerts.channels import (
     SlackNotifier,
     WebhookNotifier,
 )
+from stream.alerts.metrics import DELIVERIES
 from stream.alerts.rules import BUCKET_S, Rule
 
 __all__ = ["DeliveryReport", "Dispatcher", "build_notifiers", "dashboard_link"]
@@ -231,6 +232,7 @@ class Dispatcher:
         for notification_id, channel, payload, attempts in self._claim(now, limit):
             ok, detail, ms = self._send(channel, payload)
             self._record(notification_id, attempts + 1, ok, detail, ms)
+            DELIVERIES.labels(channel, "delivered" if ok else "failed").inc()
             if ok:
                 report.delivered += 1
             else:

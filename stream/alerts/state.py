@@ -99,14 +99,39 @@ def stored_rules(session: Session, *, enabled_only: bool = True) -> list[StoredR
 
 
 def set_enabled(engine: Engine, name: str, enabled: bool) -> None:
+    """Enable or disable a rule; disabling closes its open alerts (recorded, not notified),
+    so no page shows an alert as firing that nothing evaluates any more."""
     with session_scope(engine) as session:
-        done = session.execute(
+        rule_id = session.scalar(
             update(AlertRuleRow)
             .where(AlertRuleRow.name == name)
             .values(enabled=enabled, updated_at=func.now())
+            .returning(AlertRuleRow.id)
         )
-        if done.rowcount == 0:  # type: ignore[attr-defined]
+        if rule_id is None:
             raise ConfigError(f"no alert rule named {name!r}")
+        if enabled:
+            return
+        lock_rule(session, rule_id)
+        now = datetime.now(UTC)
+        open_states = session.scalars(
+            select(AlertStateRow).where(
+                AlertStateRow.rule_id == rule_id, AlertStateRow.state.in_(("pending", "firing"))
+            )
+        )
+        for row in open_states:
+            session.add(
+                AlertEventRow(
+                    rule_id=rule_id,
+                    scope_key=row.scope_key,
+                    from_state=row.state,
+                    to_state="inactive",
+                    at=now,
+                    details={"reason": "rule disabled"},
+                    notify=False,
+                )
+            )
+            row.state, row.since, row.pending_since, row.firing_since = "inactive", now, None, None
 
 
 def lock_rule(session: Session, rule_id: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from core.config import AlertSettings
 from stream.alerts.engine import AlertEngine
 from stream.alerts.notify import Dispatcher
-from stream.alerts.state import add_silence
+from stream.alerts.state import add_silence, set_enabled
 from tests.factories import wait_for
 from tests.stream.alerts.conftest import (
     SLACK_PATH,
@@ -253,3 +253,18 @@ def test_mute_times_hold_back_notifications_but_not_the_state_machine(
         {"to_state": "firing", "notice": "muted"},
         {"to_state": "resolved", "notice": "muted"},
     ]
+
+
+def test_disabling_a_rule_closes_its_open_alerts_quietly(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    add_rule(db)
+    t0 = _setup_burst(db)
+    dispatcher = Dispatcher(db, alert_settings(smtp_server, http_receiver))
+    _step(db, dispatcher, t0 + timedelta(minutes=20, seconds=55))
+    set_enabled(db, "acme-spike", False)
+    assert rows(db, "SELECT state FROM alert_state") == [{"state": "inactive"}]
+    last = rows(db, "SELECT from_state, to_state, notify FROM alert_events ORDER BY id DESC")[0]
+    assert last == {"from_state": "firing", "to_state": "inactive", "notify": False}
+    _step(db, dispatcher, t0 + timedelta(minutes=21, seconds=55))  # disabled: not evaluated
+    assert len(smtp_server.mails) == 1
