@@ -2,7 +2,8 @@
 
 Kafka delivers at least once; this makes the effect exactly once: articles and scores
 are inserted with ``ON CONFLICT DO NOTHING``, and only the articles this transaction
-really inserted increment the time buckets. Offsets are committed after it commits.
+really inserted get a story (near-duplicate cluster), entity rows and bucket increments.
+Offsets are committed after it commits.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.db import session_scope
+from core.entity_tables import TickerBucket
 from core.schemas import Article, ArticleScored, DeadLetter
 from core.tables import Article as ArticleRow
 from core.tables import ArticleEntity, ArticleScore, DeadLetterRow, SentimentBucket, WorkerStatus
-from stream.buckets import bucket_increments
+from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
+from stream.entities.config import EntitySettings
+from stream.entities.novelty import assign_stories
 
 __all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
 
@@ -54,14 +58,28 @@ def persist_batch(
     batch: BatchWrite,
     widths_s: Sequence[int],
     report: WorkerReport | None = None,
+    *,
+    entities: EntitySettings | None = None,
 ) -> set[str]:
     """Write the batch; return the ids of the articles that were new."""
+    config = entities or EntitySettings()
+    policy = BucketPolicy(config.count_repeats, config.min_relevance)
     with session_scope(engine) as session:
         new_ids = _insert_articles(session, batch.articles)
         _insert_scores(session, batch.scores)
-        fresh = [s for s in batch.scores if s.article_id in new_ids]
-        _insert_entities(session, fresh)
-        _increment_buckets(session, fresh, widths_s)
+        inserted = [a for a in batch.articles if a.id in new_ids]
+        # stories only for rows this transaction inserted: a redelivery creates none
+        novel = {
+            s.article_id: s.is_novel for s in assign_stories(session, inserted, config.novelty)
+        }
+        fresh = [
+            s.model_copy(update={"is_novel": novel.get(s.article_id, True)})
+            for s in batch.scores
+            if s.article_id in new_ids
+        ]
+        _insert_entities(session, fresh, {a.id: a for a in inserted})
+        _increment_buckets(session, fresh, widths_s, policy)
+        _increment_ticker_buckets(session, fresh, widths_s, policy)
         _insert_dead_letters(session, batch.dead_letters)
         if report is not None:
             _upsert_report(session, report)
@@ -111,14 +129,25 @@ def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
     session.execute(insert(ArticleScore).values(rows).on_conflict_do_nothing())
 
 
-def _insert_entities(session: Session, scores: Sequence[ArticleScored]) -> None:
+def _mention_text(article: Article | None, title: str, start: int, end: int, in_title: bool) -> str:
+    text = title if in_title else (article.summary if article else None)
+    return (text[start:end] if text and end > start else "") or ""
+
+
+def _insert_entities(
+    session: Session, scores: Sequence[ArticleScored], articles: dict[str, Article]
+) -> None:
     rows = [
         {
             "article_id": s.article_id,
             "ticker": e.ticker,
             "span_start": e.start,
             "span_end": e.end,
-            "mention": s.title[e.start : e.end] if e.in_title else e.ticker,
+            # a hinted ticker the text never names has no span: keep the ticker itself
+            "mention": _mention_text(
+                articles.get(s.article_id), s.title, e.start, e.end, e.in_title
+            )
+            or e.ticker,
             "in_title": e.in_title,
             "relevance": e.relevance,
             "sentiment": e.sentiment,
@@ -131,9 +160,12 @@ def _insert_entities(session: Session, scores: Sequence[ArticleScored]) -> None:
 
 
 def _increment_buckets(
-    session: Session, scores: Sequence[ArticleScored], widths_s: Sequence[int]
+    session: Session,
+    scores: Sequence[ArticleScored],
+    widths_s: Sequence[int],
+    policy: BucketPolicy,
 ) -> None:
-    increments = bucket_increments(scores, widths_s)
+    increments = bucket_increments(scores, widths_s, policy)
     if not increments:
         return
     # a fixed row order, so concurrent workers lock shared buckets in the same order (no deadlock)
@@ -160,6 +192,40 @@ def _increment_buckets(
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope_kind", "scope_key", "width_s", "bucket_start"],
         set_={c: getattr(SentimentBucket, c) + getattr(stmt.excluded, c) for c in counters},
+    )
+    session.execute(stmt)
+
+
+def _increment_ticker_buckets(
+    session: Session,
+    scores: Sequence[ArticleScored],
+    widths_s: Sequence[int],
+    policy: BucketPolicy,
+) -> None:
+    increments = ticker_increments(scores, widths_s, policy)
+    if not increments:
+        return
+    ordered = sorted(
+        increments.items(), key=lambda kv: (kv[0].ticker, kv[0].width_s, kv[0].bucket_start)
+    )
+    counters = (
+        "n_mentions",
+        "n_stories",
+        "w_total",
+        "w_negative",
+        "w_neutral",
+        "w_positive",
+        "w_score_sum",
+    )
+    rows = [
+        {"ticker": k.ticker, "width_s": k.width_s, "bucket_start": k.bucket_start}
+        | {c: getattr(v, c) for c in counters}
+        for k, v in ordered
+    ]
+    stmt = insert(TickerBucket).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["ticker", "width_s", "bucket_start"],
+        set_={c: getattr(TickerBucket, c) + getattr(stmt.excluded, c) for c in counters},
     )
     session.execute(stmt)
 

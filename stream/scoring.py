@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from core.classifier import Classification, Classifier
-from core.schemas import Article, ArticleScored, DeadLetter, TopicProbability
+from core.labels import SentimentLabel
+from core.schemas import Article, ArticleScored, DeadLetter, EntityMention, TopicProbability
+from stream.entities.sentiment import EntitySentimentScorer, EntitySpan
+from stream.entities.tagger import EntityTagger
 from stream.persist import BatchWrite
 from stream.tagging import tag_tickers
 
@@ -93,8 +96,48 @@ def _classify(
     return results
 
 
+def _with_entity_sentiment(
+    classifier: Classifier,
+    titles: Sequence[str],
+    verdicts: Sequence[Classification],
+    mentions: Sequence[list[EntityMention]],
+) -> list[list[EntityMention]]:
+    """Each entity's own label: a headline naming one company gives it the headline's
+    label; one naming several asks the entity-level scorer; body-only mentions get none."""
+    multi = [i for i, ms in enumerate(mentions) if sum(m.in_title for m in ms) >= 2]
+    per_entity: dict[int, list[SentimentLabel]] = {}
+    if multi:
+        items = [
+            (
+                titles[i],
+                [EntitySpan(m.start, m.end) for m in mentions[i] if m.in_title],
+                verdicts[i],
+            )
+            for i in multi
+        ]
+        try:
+            labels = EntitySentimentScorer(classifier).score(items)
+            per_entity = {i: list(lab) for i, lab in zip(multi, labels, strict=True)}
+        except Exception:  # noqa: BLE001 - entity labels are an extra: keep the headline's
+            log.warning("entity-level sentiment failed; entities keep the headline label")
+    out: list[list[EntityMention]] = []
+    for i, ms in enumerate(mentions):
+        own = iter(per_entity.get(i, ()))
+        updated = []
+        for m in ms:  # the tagger lists title mentions first, in the order scored above
+            label = next(own, verdicts[i].sentiment) if m.in_title else None
+            updated.append(m.model_copy(update={"sentiment": label}))
+        out.append(updated)
+    return out
+
+
 def score_batch(
-    messages: Sequence[RawMessage], classifier: Classifier, *, top_topics: int = 3
+    messages: Sequence[RawMessage],
+    classifier: Classifier,
+    *,
+    top_topics: int = 3,
+    tagger: EntityTagger | None = None,
+    entity_sentiment: bool = True,
 ) -> BatchWrite:
     received_at = datetime.now(UTC)
     articles: dict[str, Article] = {}
@@ -109,14 +152,20 @@ def score_batch(
             origin[outcome.id] = message
 
     valid = list(articles.values())
-    scored: list[ArticleScored] = []
     kept: list[Article] = []
-    scored_at = datetime.now(UTC)
+    verdicts: list[Classification] = []
     for article, result in zip(valid, _classify(classifier, valid), strict=True):
         if isinstance(result, Exception):
             dead.append(_dead(origin[article.id], "classify", f"{type(result).__name__}: {result}"))
             continue
         kept.append(article)
+        verdicts.append(result)
+    mentions = [tag_tickers(a.title, a.summary, a.tickers, tagger) for a in kept]
+    if entity_sentiment:
+        mentions = _with_entity_sentiment(classifier, [a.title for a in kept], verdicts, mentions)
+    scored: list[ArticleScored] = []
+    scored_at = datetime.now(UTC)
+    for article, result, entities in zip(kept, verdicts, mentions, strict=True):
         topics = sorted(result.topic_probs.items(), key=lambda kv: -kv[1])[:top_topics]
         scored.append(
             ArticleScored(
@@ -134,7 +183,7 @@ def score_batch(
                 score=max(-1.0, min(1.0, result.score)),
                 topic=result.topic,
                 topics=tuple(TopicProbability(topic=t, probability=p) for t, p in topics),
-                entities=tuple(tag_tickers(article.title, article.summary, article.tickers)),
+                entities=tuple(entities),
                 received_at=received_at,
                 scored_at=scored_at,
             )

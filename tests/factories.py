@@ -174,27 +174,39 @@ def buckets_from_table(engine: Engine) -> Counter[tuple[str, str, int, datetime,
 def buckets_recounted(
     engine: Engine, widths: Iterable[int] = (60, 3600, 86400)
 ) -> Counter[tuple[str, str, int, datetime, str]]:
-    """The same counters computed from scratch from the article rows."""
+    """The same counters computed from scratch from the article rows.
+
+    Mirrors stream.buckets.BucketPolicy with the default EntitySettings: a near-duplicate
+    story counts once (its first report, ``articles.is_novel``) in market, topic and ticker
+    buckets, every article in its source's; a ticker counts from min_relevance up, with the
+    entity's own sentiment (headlines naming several companies) or else the article's.
+    """
+    from stream.entities.config import EntitySettings
+
+    policy = EntitySettings()
     out: Counter[tuple[str, str, int, datetime, str]] = Counter()
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT a.id, a.source, a.published_at, s.topic, s.sentiment FROM articles a "
-                "JOIN article_scores s ON s.article_id = a.id"
+                "SELECT a.id, a.source, a.published_at, a.is_novel, s.topic, s.sentiment "
+                "FROM articles a JOIN article_scores s ON s.article_id = a.id"
             )
         ).all()
-        tickers: dict[str, list[str]] = {}
-        for article_id, ticker in conn.execute(
-            text("SELECT article_id, ticker FROM article_entities")
+        tickers: dict[str, list[tuple[str, str | None]]] = {}
+        for article_id, ticker, relevance, sentiment in conn.execute(
+            text("SELECT article_id, ticker, relevance, sentiment FROM article_entities")
         ):
-            tickers.setdefault(article_id, []).append(ticker)
-    for article_id, source, published_at, topic, sentiment in rows:
-        scopes = [("market", "all"), ("topic", topic), ("source", source)]
-        scopes += [("ticker", t) for t in tickers.get(article_id, [])]
+            if relevance >= policy.min_relevance:
+                tickers.setdefault(article_id, []).append((ticker, sentiment))
+    for article_id, source, published_at, is_novel, topic, sentiment in rows:
+        scopes = [("source", source, sentiment)]
+        if is_novel or policy.count_repeats:
+            scopes += [("market", "all", sentiment), ("topic", topic, sentiment)]
+            scopes += [("ticker", t, own or sentiment) for t, own in tickers.get(article_id, [])]
         for width in widths:
             epoch = int(published_at.timestamp())
             start = datetime.fromtimestamp(epoch - epoch % width, tz=UTC)
-            for kind, key in scopes:
+            for kind, key, label in scopes:
                 out[(kind, key, width, start, "n_total")] += 1
-                out[(kind, key, width, start, f"n_{sentiment}")] += 1
+                out[(kind, key, width, start, f"n_{label}")] += 1
     return out

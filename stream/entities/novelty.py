@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,11 +129,8 @@ def normalise(title: str) -> str:
 
 
 def _hashes(shingles: set[str]) -> np.ndarray[tuple[int], np.dtype[np.uint64]]:
-    values = [
-        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "big")
-        for s in sorted(shingles)
-    ]
-    return np.array(values, dtype=np.uint64)
+    # CRC-32: stable across processes and releases (signatures are stored), and C-fast
+    return np.fromiter((zlib.crc32(s.encode()) for s in shingles), np.uint64, len(shingles))
 
 
 def signature(title: str, tickers: Iterable[str] = ()) -> Signature:

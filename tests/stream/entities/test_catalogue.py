@@ -71,7 +71,9 @@ def test_cli_checks_a_file_and_reports_the_bad_line(tmp_path: Path) -> None:
 def test_import_upserts_and_replaces_and_the_worker_tagger_reads_it(db: Engine) -> None:
     first = import_catalogue(db, parse_catalogue(GOOD))
     assert (first.inserted, first.updated, first.deleted) == (2, 0, 0)
-    edited = "ticker,name,exchange,aliases\nAAPL,Apple Inc.,NASDAQ,Apple\nACME,Acme Corp,NYSE,Acme\n"
+    edited = (
+        "ticker,name,exchange,aliases\nAAPL,Apple Inc.,NASDAQ,Apple\nACME,Acme Corp,NYSE,Acme\n"
+    )
     second = import_catalogue(db, parse_catalogue(edited), replace=True)
     assert (second.inserted, second.updated, second.deleted) == (1, 1, 1)
     assert [e.ticker for e in load_from_db(db)] == ["AAPL", "ACME"]
