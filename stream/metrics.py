@@ -12,6 +12,7 @@ __all__ = [
     "DB_RETRIES",
     "DEAD_LETTERS",
     "MODEL_INFO",
+    "PHASE_SECONDS",
 ]
 
 ARTICLES_SCORED = Counter("finsent_worker_articles_scored_total", "Articles classified")
@@ -34,4 +35,9 @@ DB_RETRIES = Counter(
 )
 MODEL_INFO = Gauge(
     "finsent_worker_model_info", "The classifier in use (value 1)", ["name", "version", "provider"]
+)
+PHASE_SECONDS = Counter(
+    "finsent_worker_phase_seconds_total",
+    "Time spent per batch phase: score (decode, validate, classify, tag), persist, publish",
+    ["phase"],
 )

@@ -64,9 +64,13 @@ class BatchProcessor:
         """Runs in a thread: classification and the database must not block the event loop."""
         t0 = time.perf_counter()
         batch = score_batch(messages, self.classifier, tagger=self.tagger)
+        t1 = time.perf_counter()
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
-        batch = self._persist_with_retry(batch, batch_ms=(time.perf_counter() - t0) * 1000)
-        metrics.BATCH_SECONDS.observe(time.perf_counter() - t0)
+        batch = self._persist_with_retry(batch, batch_ms=(t1 - t0) * 1000)
+        t2 = time.perf_counter()
+        metrics.PHASE_SECONDS.labels("score").inc(t1 - t0)
+        metrics.PHASE_SECONDS.labels("persist").inc(t2 - t1)
+        metrics.BATCH_SECONDS.observe(t2 - t0)
         metrics.BATCH_SIZE.observe(len(messages))
         for letter in batch.dead_letters:
             metrics.DEAD_LETTERS.labels(letter.stage).inc()
@@ -212,7 +216,9 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 for e in events
             ]
             batch = await asyncio.to_thread(processor.process, messages)
+            t0 = time.perf_counter()
             await publish(batch)
+            metrics.PHASE_SECONDS.labels("publish").inc(time.perf_counter() - t0)
             for event in events:
                 await stream.ack(event)
             if batch.dead_letters:
