@@ -16,6 +16,7 @@ from stream.entities.novelty import (
     signature,
     similarity,
 )
+from stream.entities.queries import recent_stories, story_cluster
 from stream.tagging import tag_tickers
 from tests.factories import count
 
@@ -118,3 +119,11 @@ def test_story_registry_in_postgres_across_batches_and_window(db: Engine) -> Non
     assert count(db, "SELECT max(n_articles) FROM stories") == 3
     assert count(db, "SELECT count(*) FROM articles WHERE NOT is_novel") == 2
     assert count(db, "SELECT count(*) FROM article_signatures") == 5
+
+    # what the dashboard and `finsent entities stories` show: the cluster, first report first
+    (big,) = recent_stories(db, min_articles=2)
+    assert (big.id, big.n_articles, big.title) == (first[0].id, 3, BASE)
+    cluster = story_cluster(db, big.id)
+    assert [a.id for a in cluster] == [first[0].id, later[0].id, later[1].id]
+    assert [a.is_novel for a in cluster] == [True, False, False]
+    assert cluster[0].novelty == 1.0 and cluster[1].novelty is not None and cluster[1].novelty < 0.3
