@@ -8,7 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine
 
@@ -163,6 +167,15 @@ def test_health_page_and_alert_acknowledgement(duo, seeded: Seeded) -> None:
     duo.find_element("a.nav-link[href='/alerts']").click()
     duo.wait_for_element("#alerts-active .state-firing", timeout=TIMEOUT)
     _screenshot(duo, "alerts.png", height=1000)
-    duo.find_element("#alerts-active button.btn-small").click()  # Acknowledge
-    duo.wait_for_text_to_equal("#alerts-flash", "Acknowledged AAPL", timeout=TIMEOUT)
+    # the live refresh may redraw the table between finding the button and clicking it
+    deadline = time.monotonic() + TIMEOUT
+    while "ack by local" not in duo.find_element("#alerts-active").text:
+        assert time.monotonic() < deadline, "acknowledging never took effect"
+        try:
+            duo.driver.find_element(
+                By.XPATH, "//*[@id='alerts-active']//button[text()='Acknowledge']"
+            ).click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            pass
+        time.sleep(0.5)
     duo.wait_for_contains_text("#alerts-active", "ack by local", timeout=TIMEOUT)

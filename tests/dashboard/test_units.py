@@ -94,10 +94,11 @@ def test_every_refreshing_callback_pauses_the_timer_while_it_runs() -> None:
 
     from dashboard.app import create_dash_app
 
-    create_dash_app(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    app = create_dash_app(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    # before the first request the callbacks wait in Dash's global list, after it in the app's
     refreshing = [
         c
-        for c in GLOBAL_CALLBACK_LIST
+        for c in [*GLOBAL_CALLBACK_LIST, *app._callback_list]
         if any(i["id"] == "tick" and i["property"] == "n_intervals" for i in c["inputs"])
     ]
     assert len(refreshing) >= 4  # overview, drill-down, alerts, health
