@@ -142,7 +142,7 @@ def _torch_runner(model_dir: Path, kind: str, layers: int | None, threads: int) 
     return run
 
 
-def _onnx_runner(artifact: Path, threads: int, per_text_tokenizer: bool) -> Any:
+def _onnx_runner(artifact: Path, threads: int, spec: dict[str, Any]) -> Any:
     from core.config import ModelSettings
     from export.runtime import OnnxClassifier
 
@@ -151,8 +151,22 @@ def _onnx_runner(artifact: Path, threads: int, per_text_tokenizer: bool) -> Any:
         intra_op_threads=threads,
         inter_op_threads=1,
     )
-    clf = OnnxClassifier.from_artifact(artifact, settings, verify=False)
-    if per_text_tokenizer:
+    clf = OnnxClassifier.from_artifact(
+        artifact, settings, verify=False, allow_spinning=bool(spec.get("spin"))
+    )
+    if spec.get("ort_opt") == "disable":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        clf._session = ort.InferenceSession(
+            str(artifact / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+    if spec.get("one_chunk"):
+        clf.call_overhead_tokens = 10**9  # the planner then never cuts a batch
+    if spec.get("per_text"):
         # lever ablation: one encode() call per text instead of one encode_batch()
         tok = clf._tokenizer
 
@@ -173,7 +187,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     if spec["engine"] == "torch":
         run = _torch_runner(Path(spec["model"]), spec["kind"], spec.get("layers"), spec["threads"])
     else:
-        run = _onnx_runner(Path(spec["model"]), spec["threads"], spec.get("per_text", False))
+        run = _onnx_runner(Path(spec["model"]), spec["threads"], spec)
     load_s = time.perf_counter() - t0
     out = _time_batches(run, batches, warmup=2, repeat=spec.get("repeat", 1))
     rss, peak = _rss_mb()
@@ -204,7 +218,13 @@ def run_variant(name: str, spec: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def build_quick_artifacts(
-    student: Path, layers: int, work: Path, *, optimize: bool, tag: str
+    student: Path,
+    layers: int,
+    work: Path,
+    *,
+    optimize: bool,
+    tag: str,
+    int8_from_fused: bool = False,
 ) -> dict[str, Path]:
     """fp32 and int8 artifact folders for ``student`` (no parity/eval: timing only).
 
@@ -233,7 +253,10 @@ def build_quick_artifacts(
     if optimize:
         fp32 = work / f"{tag}-fp32-opt.onnx"
         optimize_graph(raw, fp32, num_heads=heads, hidden_size=hidden)
-    int8 = quantize(fp32, work / f"{tag}-int8.onnx", preset("dynamic-per-channel"))
+    # as `finsent model export` does: int8 from the raw graph (ExportConfig.quantize_from)
+    int8 = quantize(
+        fp32 if int8_from_fused else raw, work / f"{tag}-int8.onnx", preset("dynamic-per-channel")
+    )
     out: dict[str, Path] = {}
     for kind, graph in (("fp32", fp32), ("int8", int8)):
         d = work / f"{tag}-{kind}"

@@ -223,7 +223,8 @@ def build_artifact(
                 )
                 for i in range(0, len(texts), qcfg.calibration_batch_size)
             ]
-        path = quantize(fp32, work / f"model-int8-{name}.onnx", qcfg, calibration=feeds)
+        source = raw if config.quantize_from == "raw" else fp32
+        path = quantize(source, work / f"model-int8-{name}.onnx", qcfg, calibration=feeds)
         check_contract(path)
         q = runner(path)
         tick = (lambda n, task=task: progress.advance(task, n)) if progress is not None else None
@@ -344,6 +345,8 @@ def build_artifact(
             "outputs": list(OUTPUT_NAMES),
             "dynamic_axes": {"batch": "all", "sequence": "inputs"},
             "fusions": fusions,
+            "quantized_from": config.quantize_from,
+            "session_optimization": "ORT_ENABLE_ALL at load (hardware-specific fusions)",
             "quantization": preset(chosen.preset).to_dict(),
             "census": chosen.census,
             "export_config": config.to_dict(),
