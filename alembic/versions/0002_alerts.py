@@ -57,8 +57,10 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", TS, nullable=True),
         sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
-            ["rule_id"], ["alert_rules.id"],
-            name=op.f("fk_alert_state_rule_id_alert_rules"), ondelete="CASCADE",
+            ["rule_id"],
+            ["alert_rules.id"],
+            name=op.f("fk_alert_state_rule_id_alert_rules"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("rule_id", "scope_key", name=op.f("pk_alert_state")),
     )
@@ -78,15 +80,19 @@ def upgrade() -> None:
         sa.Column("notice", sa.String(length=16), nullable=True),
         sa.Column("grouped_at", TS, nullable=True),
         sa.ForeignKeyConstraint(
-            ["rule_id"], ["alert_rules.id"],
-            name=op.f("fk_alert_events_rule_id_alert_rules"), ondelete="CASCADE",
+            ["rule_id"],
+            ["alert_rules.id"],
+            name=op.f("fk_alert_events_rule_id_alert_rules"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_events")),
     )
     op.create_index("ix_alert_events_at", "alert_events", ["at"])
     op.create_index("ix_alert_events_rule_key_at", "alert_events", ["rule_id", "scope_key", "at"])
     op.create_index(
-        "ix_alert_events_ungrouped", "alert_events", ["rule_id", "at"],
+        "ix_alert_events_ungrouped",
+        "alert_events",
+        ["rule_id", "at"],
         postgresql_where=sa.text("notify AND grouped_at IS NULL"),
     )
 
@@ -107,13 +113,17 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.text("now()"), nullable=False),
         sa.Column("delivered_at", TS, nullable=True),
         sa.ForeignKeyConstraint(
-            ["rule_id"], ["alert_rules.id"],
-            name=op.f("fk_notifications_rule_id_alert_rules"), ondelete="SET NULL",
+            ["rule_id"],
+            ["alert_rules.id"],
+            name=op.f("fk_notifications_rule_id_alert_rules"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
     )
     op.create_index(
-        "ix_notifications_due", "notifications", ["next_attempt_at"],
+        "ix_notifications_due",
+        "notifications",
+        ["next_attempt_at"],
         postgresql_where=sa.text("status = 'pending'"),
     )
     op.create_index("ix_notifications_rule_created", "notifications", ["rule_id", "created_at"])
@@ -127,8 +137,10 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["notification_id"], ["notifications.id"],
-            name=op.f("fk_notification_attempts_notification_id_notifications"), ondelete="CASCADE",
+            ["notification_id"],
+            ["notifications.id"],
+            name=op.f("fk_notification_attempts_notification_id_notifications"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_attempts")),
     )
@@ -148,8 +160,10 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", TS, server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["rule_id"], ["alert_rules.id"],
-            name=op.f("fk_silences_rule_id_alert_rules"), ondelete="CASCADE",
+            ["rule_id"],
+            ["alert_rules.id"],
+            name=op.f("fk_silences_rule_id_alert_rules"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_silences")),
     )

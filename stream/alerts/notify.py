@@ -15,6 +15,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -227,9 +228,24 @@ class Dispatcher:
     # ------------------------------------------------------------ delivery
 
     def deliver_due(self, now: datetime | None = None, *, limit: int = 50) -> DeliveryReport:
+        """Send what is due; each channel in its own thread, so a slow or hanging channel
+        (up to its timeout) never delays the others."""
         now = now or datetime.now(UTC)
-        report = DeliveryReport()
+        by_channel: dict[str, list[tuple[int, dict[str, Any], int]]] = defaultdict(list)
         for notification_id, channel, payload, attempts in self._claim(now, limit):
+            by_channel[channel].append((notification_id, payload, attempts))
+        if not by_channel:
+            return DeliveryReport()
+        with ThreadPoolExecutor(max_workers=len(by_channel)) as pool:
+            reports = list(pool.map(self._deliver_channel, by_channel.items()))
+        return DeliveryReport(sum(r.delivered for r in reports), sum(r.failed for r in reports))
+
+    def _deliver_channel(
+        self, item: tuple[str, list[tuple[int, dict[str, Any], int]]]
+    ) -> DeliveryReport:
+        channel, claimed = item
+        report = DeliveryReport()
+        for notification_id, payload, attempts in claimed:
             ok, detail, ms = self._send(channel, payload)
             self._record(notification_id, attempts + 1, ok, detail, ms)
             DELIVERIES.labels(channel, "delivered" if ok else "failed").inc()
