@@ -95,6 +95,8 @@ def register_alerting(
                 await asyncio.to_thread(dispatcher.run_once)
             except SQLAlchemyError as exc:
                 log.warning("alert dispatch skipped: database error %s", type(exc).__name__)
+            except Exception:  # noqa: BLE001 - alerting must never stop the worker's scoring
+                log.exception("alert dispatch failed")
 
     async def evaluate(scopes: set[Scope] | None) -> None:
         now = datetime.now(UTC)
@@ -107,6 +109,9 @@ def register_alerting(
             except SQLAlchemyError as exc:
                 # the database is down: the clock evaluates again once it is back
                 log.warning("alert evaluation skipped: database error %s", type(exc).__name__)
+                return
+            except Exception:  # noqa: BLE001 - alerting must never stop the worker's scoring
+                log.exception("alert evaluation failed")
                 return
         if report.notifying and alerts.group_wait_s == 0:
             await dispatch()  # nothing to wait for: notify now, not at the next tick
