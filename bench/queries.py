@@ -222,7 +222,7 @@ def explain(conn: Connection, statement: str, parameters: Any) -> list[str]:
 def scans(plan: list[str]) -> str:
     found = []
     for line in plan:
-        stripped = line.strip().lstrip("-> ").strip()
+        stripped = line.strip().lstrip("-> ").strip().removeprefix("Parallel ")
         for kind in ("Index Only Scan", "Index Scan", "Bitmap Index Scan", "Seq Scan"):
             if stripped.startswith(kind):
                 # "Index Scan using ix_name on table" -> keep the index/table part

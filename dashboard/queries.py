@@ -221,9 +221,12 @@ def movers(
     """Every key with at least ``min_articles`` in the range, with the previous period's score.
 
     One pass over both periods (``FILTER`` aggregates), so ranking the most negative and
-    the most improved keys costs one index range scan.
+    the most improved keys costs one index range scan. Ranges of a week or more compare
+    whole UTC days (daily buckets): a ranking needs totals, not shape, and 200 tickers x
+    60 days of hourly buckets would be 288,000 rows (~150 ms) instead of 12,000.
     """
     b = SentimentBucket
+    width = 86400 if rng.span >= timedelta(days=7) else rng.width_s
     prev_start = rng.start - rng.span
     current = b.bucket_start >= rng.start
     previous = b.bucket_start < rng.start
@@ -238,7 +241,7 @@ def movers(
         )
         .where(
             b.scope_kind == scope_kind,
-            b.width_s == rng.width_s,
+            b.width_s == width,
             b.bucket_start >= prev_start,
             b.bucket_start < rng.end,
         )

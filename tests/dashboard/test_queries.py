@@ -63,6 +63,9 @@ def test_heatmap_and_movers(db: Engine, seeded: Seeded) -> None:
     }
     assert {m.scope_key for m in movers} == {"AAPL", "TSLA", "MSFT", "NVDA"}
     assert all(m.prev_n_total > 0 and m.change is not None for m in movers)
+    with db.connect() as conn:  # a week or more ranks on daily buckets
+        week = q.movers(conn, "ticker", resolve_range(preset="7d", now=seeded.now), min_articles=1)
+    assert sum(m.n_total for m in week) >= sum(m.n_total for m in movers)
 
 
 def test_article_page_filters_and_paginates(db: Engine, seeded: Seeded) -> None:
