@@ -69,6 +69,8 @@ def test_a_negative_burst_through_the_worker_notifies_every_channel(
     env = {
         **service_env,
         "SSL_CERT_FILE": tls_files[0],  # the child trusts the test SMTP server's certificate
+        # this test is about alerting: a model-free classifier keeps the burst's verdicts fixed
+        "FINSENT_MODEL__CLASSIFIER": "lexicon",
         "FINSENT_ALERTS__RULES_FILE": str(EXAMPLE_RULES),
         "FINSENT_ALERTS__SMTP_HOST": smtp_server.host,
         "FINSENT_ALERTS__SMTP_PORT": str(smtp_server.port),
