@@ -61,6 +61,18 @@ class ModelSettings(BaseModel):
     inter_op_threads: int = Field(1, ge=1)
     max_length: int = Field(128, ge=8, le=512)
     providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")
+    # stream.insight: follow the model registry's "current" pointer and swap the
+    # classifier between batches (`finsent model retrain` promotes into it)
+    hot_reload: bool = False
+    reload_interval_s: float = Field(5.0, gt=0)
+    # None: <data_dir>/models (the registry's current.json and promotion history)
+    registry_dir: Path | None = None
+    # explanations (occlusion): cost bounds per request
+    explain_max_words: int = Field(48, ge=1, le=512)
+    explain_budget_s: float = Field(2.0, gt=0)
+    # drift: the PSI above which the built-in model-drift rule fires; "low confidence"
+    drift_psi_level: float = Field(0.25, gt=0)
+    low_confidence: float = Field(0.5, gt=0, lt=1)
 
 
 class IngestSettings(BaseModel):
