@@ -12,11 +12,22 @@ from plotly.subplots import make_subplots
 from dashboard.components.theme import COLORS
 from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
 
-__all__ = ["GRAPH_CONFIG", "empty_figure", "heatmap_figure", "sentiment_figure"]
+__all__ = [
+    "GRAPH_CONFIG",
+    "empty_figure",
+    "heatmap_figure",
+    "sentiment_figure",
+    "smoothed_index",
+]
 
 # typed Any: dcc.Graph's stub wants its own Config type for this plain dict
-GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+GRAPH_CONFIG: Any = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
 
+SMOOTHING = 4
 _FONT = {"family": "Inter, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
 
 
@@ -80,9 +91,10 @@ def sentiment_figure(
         go.Scatter(
             x=x,
             y=[p.mean_score for p in points],
-            name=f"{title} (mean score)",
+            name="Mean score",
             mode="lines",
-            line={"color": COLORS["index"], "width": 2},
+            line={"color": COLORS["index"], "width": 1},
+            opacity=0.35,
             hovertemplate="%{y:+.2f}",
         ),
         row=1,
@@ -91,10 +103,22 @@ def sentiment_figure(
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=[p.negative_share for p in points],
-            name="Negative share",
+            y=smoothed_index(points),
+            name=f"{title} index ({SMOOTHING}-step)",
             mode="lines",
-            line={"color": COLORS["negative"], "width": 1.5, "dash": "dot"},
+            line={"color": COLORS["index"], "width": 2.5, "shape": "spline"},
+            hovertemplate="%{y:+.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=smoothed_index(points, share=True),
+            name=f"Negative share ({SMOOTHING}-step)",
+            mode="lines",
+            line={"color": COLORS["negative"], "width": 1.5, "dash": "dot", "shape": "spline"},
             fill="tozeroy",
             fillcolor="rgba(220,38,38,0.08)",
             hovertemplate="%{y:.0%}",
@@ -140,6 +164,21 @@ def sentiment_figure(
     fig.update_yaxes(title_text="Articles", row=2, col=1)
     _annotate_alerts(fig, alerts, x[0], x[-1])
     return _base_layout(fig, uirevision, height)
+
+
+def smoothed_index(
+    points: Sequence[SeriesPoint], window: int = 0, *, share: bool = False
+) -> list[float]:
+    """Trailing, volume-weighted mean score (or negative share): one article in a quiet
+    step does not swing the line as far as a busy step does."""
+    window = window or SMOOTHING
+    out = []
+    for i in range(len(points)):
+        chunk = points[max(0, i - window + 1) : i + 1]
+        n = sum(p.n_total for p in chunk)
+        total = sum(p.n_negative if share else p.score_sum for p in chunk)
+        out.append(total / n if n else 0.0)
+    return out
 
 
 def _annotate_alerts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,10 @@ from dashboard.components.figures import GRAPH_CONFIG, heatmap_figure, sentiment
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.tables import articles_table, movers_list
 from dashboard.components.theme import fmt_score, fmt_share
-from dashboard.timerange import step_label
+from dashboard.timerange import STEPS_S, TimeRange, step_label
 
 TOP_N = 5
+HEATMAP_COLUMNS = 48
 
 
 def layout(**_: Any) -> html.Div:
@@ -57,6 +59,14 @@ def layout(**_: Any) -> html.Div:
             dcc.Store(id="overview-rows"),
         ]
     )
+
+
+def heatmap_range(rng: TimeRange) -> TimeRange:
+    """The heatmap's own step: about 48 columns, so each cell holds enough articles to
+    mean something, while the line chart keeps the finer step."""
+    target = rng.span.total_seconds() / HEATMAP_COLUMNS
+    step = next((s for s in STEPS_S if s >= target and s % rng.width_s == 0), rng.step_s)
+    return replace(rng, step_s=max(step, rng.step_s))
 
 
 def _ranked(movers: list[q.Mover]) -> tuple[list[q.Mover], list[q.Mover]]:
@@ -99,7 +109,7 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
         )
         if kind != "market":
             alerts = [a for a in alerts if a.scope_key in keys]
-        cells = q.heatmap(conn, "topic", rng, controls.topics)
+        cells = q.heatmap(conn, "topic", heatmap_range(rng), controls.topics)
         topic_movers = q.movers(conn, "topic", rng, keys=controls.topics)
         ticker_movers = q.movers(conn, "ticker", rng, keys=controls.tickers)
         latest = q.article_page(
