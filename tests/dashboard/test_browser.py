@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -68,10 +69,13 @@ def _chart_x(duo, graph_id: str) -> list[str]:
 
 
 def _screenshot(duo, name: str, height: int = 1500) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Into docs/screenshots with UPDATE_SCREENSHOTS=1, else next to the downloads (so a
+    plain test run leaves the committed images alone)."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(duo.download_path)
+    folder.mkdir(parents=True, exist_ok=True)
     duo.driver.set_window_size(1280, height)
     time.sleep(0.8)  # let plotly re-layout to the new width
-    duo.driver.save_screenshot(str(SCREENSHOTS / name))
+    assert duo.driver.save_screenshot(str(folder / name))
     duo.driver.set_window_size(1280, 1000)
 
 
