@@ -122,6 +122,12 @@ class DeadLetter(BaseModel):
     raw_size: int | None = None
     failed_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
 
+    @field_validator("error", "key")
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        # the reason may quote the input; PostgreSQL text cannot hold NUL
+        return value.replace("\x00", "\\x00") if value is not None else None
+
     def capped(self, max_raw_bytes: int) -> DeadLetter:
         """This letter with at most `max_raw_bytes` of the raw message (to fit a Kafka record)."""
         raw = base64.b64decode(self.raw_b64)

@@ -72,3 +72,17 @@ def test_a_classifier_failure_dead_letters_only_the_culprit() -> None:
 
 def test_lexicon_topics_are_real_topic_labels() -> None:
     assert set(_TOPIC_KEYWORDS) <= set(TOPIC_LABELS)
+
+
+def test_a_reason_quoting_a_nul_byte_is_still_storable(db) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzz test: the validation error quotes the offending key verbatim."""
+    from sqlalchemy import text
+
+    from stream.persist import persist_batch
+
+    batch = score_batch([_msg(b'{"\\u0000": 1}')], LexiconClassifier())
+    (letter,) = batch.dead_letters
+    assert "\x00" not in letter.error
+    persist_batch(db, batch, (60,))
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM dead_letters")).scalar_one() == 1
