@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -64,6 +64,7 @@ __all__ = [
     "alert_rules",
     "article_detail",
     "article_page",
+    "article_select",
     "decode_cursor",
     "encode_cursor",
     "health",
@@ -348,14 +349,10 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def article_page(
-    conn: Connection,
-    filters: ArticleFilters,
-    *,
-    limit: int = 50,
-    cursor: tuple[datetime, str] | None = None,
-) -> ArticlePage:
-    """Newest first, keyset-paginated on (published_at, id): page N costs what page 1 costs."""
+def article_select(
+    filters: ArticleFilters, *, limit: int, cursor: tuple[datetime, str] | None = None
+) -> Select[Any]:
+    """The statement behind :func:`article_page` (newest first, ``limit + 1`` rows)."""
     s = _latest_score()
     stmt = select(
         Article.id,
@@ -403,7 +400,76 @@ def article_page(
         conditions.append(tuple_(Article.published_at, Article.id) < tuple_(*cursor))
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)
+    return stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)
+
+
+def _narrowed_start(
+    conn: Connection, filters: ArticleFilters, limit: int, before: datetime | None
+) -> datetime | None:
+    """The start of the newest whole days that hold more than ``limit`` articles of the
+    filtered ticker/topic/source, read from its daily buckets; None if no narrowing helps.
+
+    Without it, "newest articles of a ticker over a year" walks the time index probing
+    each article for the ticker (~1 s on a million articles); inside a window known to
+    hold enough of them, the same plan touches only that window.
+    """
+    scope: tuple[ScopeKind, Sequence[str]] | None = (
+        ("ticker", filters.tickers)
+        if filters.tickers
+        else ("topic", filters.topics)
+        if filters.topics
+        else ("source", filters.sources)
+        if filters.sources
+        else None
+    )
+    if scope is None:
+        return None
+    b = SentimentBucket
+    stmt = (
+        select(b.bucket_start, func.sum(b.n_total))
+        .where(b.scope_kind == scope[0], b.scope_key.in_(list(scope[1])), b.width_s == 86400)
+        .group_by(b.bucket_start)
+        .order_by(b.bucket_start.desc())
+        .limit(NARROW_MAX_DAYS)
+    )
+    if before is not None:
+        stmt = stmt.where(b.bucket_start < before)
+    if filters.start is not None:
+        stmt = stmt.where(b.bucket_start >= filters.start - timedelta(days=1))
+    seen = 0
+    for day, n in conn.execute(stmt):
+        seen += int(n)
+        if seen > limit:
+            return day if filters.start is None or day > filters.start else None
+    return None
+
+
+NARROW_MAX_DAYS = 400
+
+
+def article_page(
+    conn: Connection,
+    filters: ArticleFilters,
+    *,
+    limit: int = 50,
+    cursor: tuple[datetime, str] | None = None,
+) -> ArticlePage:
+    """Newest first, keyset-paginated on (published_at, id): page N costs what page 1 costs.
+
+    With a ticker/topic/source filter the query first runs inside the newest days that
+    hold enough articles of it (see ``_narrowed_start``); if other filters leave too few
+    rows there, it runs again over the whole range, so the page is always the same.
+    """
+    before = cursor[0] if cursor is not None else filters.end
+    narrowed = _narrowed_start(conn, filters, limit, before)
+    result = None
+    if narrowed is not None:
+        window = replace(filters, start=narrowed)
+        result = conn.execute(article_select(window, limit=limit, cursor=cursor)).all()
+        if len(result) <= limit:
+            result = None  # not enough in the window: the newest rows may lie before it
+    if result is None:
+        result = conn.execute(article_select(filters, limit=limit, cursor=cursor)).all()
     rows = [
         ArticleRow(
             r.id,
@@ -421,7 +487,7 @@ def article_page(
             r.model_version,
             sorted(r.tickers or []),
         )
-        for r in conn.execute(stmt)
+        for r in result
     ]
     more = len(rows) > limit
     rows = rows[:limit]

@@ -130,3 +130,27 @@ def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
     assert events[0].reason and active[0].scope_key == "AAPL"
     assert rules[0].n_firing == 1 and rules[0].last_evaluated_at is not None
     assert after[0].acknowledged_by == "analyst" and after[0].silenced_until is not None
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        q.ArticleFilters(tickers=["AAPL"]),
+        q.ArticleFilters(tickers=["AAPL", "MSFT"], sentiments=["negative"]),
+        q.ArticleFilters(topics=["Macro"], sources=["wire"]),
+        q.ArticleFilters(sources=["blog"], text="probe"),
+    ],
+)
+def test_bucket_narrowing_never_changes_a_page(db: Engine, seeded: Seeded, filters) -> None:
+    """Pages read inside the newest days that hold enough rows equal the plain query's."""
+    with db.connect() as conn:
+        for limit in (1, 5, 40):
+            cursor = None
+            for _ in range(3):
+                page = q.article_page(conn, filters, limit=limit, cursor=cursor)
+                plain = conn.execute(q.article_select(filters, limit=limit, cursor=cursor)).all()
+                assert [r.id for r in page.rows] == [r.id for r in plain[:limit]]
+                assert (page.next_cursor is not None) == (len(plain) > limit)
+                if page.next_cursor is None:
+                    break
+                cursor = q.decode_cursor(page.next_cursor)
