@@ -204,6 +204,10 @@ def bench_queries(rng: TimeRange) -> dict[str, Callable[[Connection], object]]:
         "articles text": lambda c: q.article_page(
             c, q.ArticleFilters(start=rng.start, end=rng.end, text="probe"), limit=50
         ),
+        # the worst case of a substring search: no match, every title of the range is read
+        "articles text none": lambda c: q.article_page(
+            c, q.ArticleFilters(start=rng.start, end=rng.end, text="zzzz"), limit=50
+        ),
     }
 
 
