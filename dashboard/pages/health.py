@@ -57,8 +57,8 @@ def refresh_health(*_: Any) -> html.Div:
                 id="kpi-dlq",
             ),
             kpi("Batch latency", "–" if latency is None else f"{latency:.0f} ms"),
-            kpi("Model", ", ".join(models)),
-            kpi("Provider", ", ".join(providers), id="kpi-provider"),
+            kpi("Model", ", ".join(models), tone="textual"),
+            kpi("Provider", ", ".join(providers), tone="textual", id="kpi-provider"),
         ],
         className="kpis kpis-6",
     )

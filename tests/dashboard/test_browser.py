@@ -168,6 +168,7 @@ def test_health_page_and_alert_acknowledgement(duo, seeded: Seeded) -> None:
     duo.find_element("a.nav-link[href='/health']").click()
     duo.wait_for_text_to_equal("#kpi-provider .kpi-value", "CPU", timeout=TIMEOUT)
     assert duo.find_element("#kpi-rate .kpi-value").text == "12.5"
+    _screenshot(duo, "health.png", height=900)
     duo.find_element("a.nav-link[href='/alerts']").click()
     duo.wait_for_element("#alerts-active .state-firing", timeout=TIMEOUT)
     _screenshot(duo, "alerts.png", height=1000)
