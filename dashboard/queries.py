@@ -45,6 +45,7 @@ from core.tables import (
 from dashboard.timerange import TimeRange
 
 __all__ = [
+    "MARKET_KEY",
     "ActiveAlert",
     "AlertEvent",
     "ArticleDetail",
@@ -57,6 +58,9 @@ __all__ = [
     "SeriesPoint",
     "SourceSeen",
     "RuleRow",
+    "ScopeKind",
+    "ScoreVersion",
+    "EntityRow",
     "WorkerRow",
     "acknowledge",
     "active_alerts",
