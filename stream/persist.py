@@ -17,11 +17,17 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.db import session_scope
+from core.db import execute_many, session_scope, table_of
 from core.entity_tables import TickerBucket
 from core.schemas import Article, ArticleScored, DeadLetter
 from core.tables import Article as ArticleRow
-from core.tables import ArticleEntity, ArticleScore, DeadLetterRow, SentimentBucket, WorkerStatus
+from core.tables import (
+    ArticleEntity,
+    ArticleScore,
+    DeadLetterRow,
+    SentimentBucket,
+    WorkerStatus,
+)
 from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
 from stream.entities.config import EntitySettings
 from stream.entities.novelty import assign_stories
@@ -103,8 +109,9 @@ def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
         }
         for a in articles
     ]
-    stmt = insert(ArticleRow).values(rows).on_conflict_do_nothing(index_elements=["id"])
-    return set(session.scalars(stmt.returning(ArticleRow.id)))
+    table = table_of(ArticleRow)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    return set(execute_many(session, stmt, rows).scalars())
 
 
 def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
@@ -126,7 +133,7 @@ def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
         }
         for s in scores
     ]
-    session.execute(insert(ArticleScore).values(rows).on_conflict_do_nothing())
+    execute_many(session, insert(table_of(ArticleScore)).on_conflict_do_nothing(), rows)
 
 
 def _mention_text(article: Article | None, title: str, start: int, end: int, in_title: bool) -> str:
@@ -156,7 +163,7 @@ def _insert_entities(
         for e in s.entities
     ]
     if rows:
-        session.execute(insert(ArticleEntity).values(rows).on_conflict_do_nothing())
+        execute_many(session, insert(table_of(ArticleEntity)).on_conflict_do_nothing(), rows)
 
 
 def _increment_buckets(
@@ -187,13 +194,14 @@ def _increment_buckets(
         }
         for k, c in ordered
     ]
-    stmt = insert(SentimentBucket).values(rows)
+    table = table_of(SentimentBucket)
+    stmt = insert(table)
     counters = ("n_total", "n_negative", "n_neutral", "n_positive", "score_sum")
     stmt = stmt.on_conflict_do_update(
         index_elements=["scope_kind", "scope_key", "width_s", "bucket_start"],
-        set_={c: getattr(SentimentBucket, c) + getattr(stmt.excluded, c) for c in counters},
+        set_={c: table.c[c] + stmt.excluded[c] for c in counters},
     )
-    session.execute(stmt)
+    execute_many(session, stmt, rows)
 
 
 def _increment_ticker_buckets(
@@ -222,12 +230,13 @@ def _increment_ticker_buckets(
         | {c: getattr(v, c) for c in counters}
         for k, v in ordered
     ]
-    stmt = insert(TickerBucket).values(rows)
+    table = table_of(TickerBucket)
+    stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["ticker", "width_s", "bucket_start"],
-        set_={c: getattr(TickerBucket, c) + getattr(stmt.excluded, c) for c in counters},
+        set_={c: table.c[c] + stmt.excluded[c] for c in counters},
     )
-    session.execute(stmt)
+    execute_many(session, stmt, rows)
 
 
 def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> None:
@@ -245,11 +254,10 @@ def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> Non
         }
         for d in letters
     ]
-    session.execute(
-        insert(DeadLetterRow)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_dead_letters_position")
+    stmt = insert(table_of(DeadLetterRow)).on_conflict_do_nothing(
+        constraint="uq_dead_letters_position"
     )
+    execute_many(session, stmt, rows)
 
 
 def _upsert_report(session: Session, report: WorkerReport) -> None:

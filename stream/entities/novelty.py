@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.db import execute_many, table_of
 from core.entity_tables import ArticleSignature, Story
 from core.schemas import Article
 from core.tables import Article as ArticleRow
@@ -254,45 +255,45 @@ def _record(
     assignments: Sequence[StoryAssignment],
 ) -> None:
     by_id = {a.id: a for a in articles}
-    session.execute(
-        insert(ArticleSignature)
-        .values(
-            [
-                {
-                    "article_id": s.article_id,
-                    "story_id": s.story_id,
-                    "published_at": by_id[s.article_id].published_at,
-                    "minhash": sigs[s.article_id].minhash.tobytes(),
-                    "bands": list(sigs[s.article_id].bands),
-                    "facts": sorted(sigs[s.article_id].facts),
-                    "novelty": s.novelty,
-                }
-                for s in assignments
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["article_id"])
+    execute_many(
+        session,
+        insert(table_of(ArticleSignature)).on_conflict_do_nothing(index_elements=["article_id"]),
+        [
+            {
+                "article_id": s.article_id,
+                "story_id": s.story_id,
+                "published_at": by_id[s.article_id].published_at,
+                "minhash": sigs[s.article_id].minhash.tobytes(),
+                "bands": list(sigs[s.article_id].bands),
+                "facts": sorted(sigs[s.article_id].facts),
+                "novelty": s.novelty,
+            }
+            for s in assignments
+        ],
     )
-    session.execute(
-        update(ArticleRow),
-        [{"id": s.article_id, "story_id": s.story_id, "is_novel": s.is_novel} for s in assignments],
+    articles_table = table_of(ArticleRow)
+    execute_many(
+        session,
+        update(articles_table)
+        .where(articles_table.c.id == bindparam("b_id"))
+        .values(story_id=bindparam("b_story"), is_novel=bindparam("b_novel")),
+        [{"b_id": s.article_id, "b_story": s.story_id, "b_novel": s.is_novel} for s in assignments],
     )
     opened = [s for s in assignments if s.is_novel]
     if opened:
-        session.execute(
-            insert(Story)
-            .values(
-                [
-                    {
-                        "id": s.story_id,
-                        "title": by_id[s.article_id].title,
-                        "first_published_at": by_id[s.article_id].published_at,
-                        "last_published_at": by_id[s.article_id].published_at,
-                        "n_articles": 1,
-                    }
-                    for s in opened
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
+        execute_many(
+            session,
+            insert(table_of(Story)).on_conflict_do_nothing(index_elements=["id"]),
+            [
+                {
+                    "id": s.story_id,
+                    "title": by_id[s.article_id].title,
+                    "first_published_at": by_id[s.article_id].published_at,
+                    "last_published_at": by_id[s.article_id].published_at,
+                    "n_articles": 1,
+                }
+                for s in opened
+            ],
         )
     repeats: dict[str, list[datetime]] = {}
     for s in assignments:
