@@ -19,6 +19,10 @@ commit. A transaction-scoped advisory lock serialises the assignment across work
 two copies of one story processed at once on two partitions cannot open two stories.
 Only articles that transaction really inserted get a signature: a redelivered message
 finds its article already stored and creates nothing.
+
+A story's first report is the first copy finsent stores (within a batch, the earliest
+published). A copy published earlier but delivered later joins the story: re-opening it
+would un-count buckets already counted.
 """
 
 from __future__ import annotations
@@ -222,8 +226,8 @@ def _candidates(
 ) -> list[_Known]:
     keys = sorted({k for s in sigs.values() for k in s.bands})
     window = timedelta(seconds=config.window_s)
-    lo = min(a.published_at for a in articles) - window
-    hi = max(a.published_at for a in articles) + window
+    lo = _shift(min(a.published_at for a in articles), -window)
+    hi = _shift(max(a.published_at for a in articles), window)
     rows = session.execute(
         select(
             ArticleSignature.article_id,
@@ -246,6 +250,14 @@ def _candidates(
         )
         for article_id, story_id, published_at, minhash, facts, bands in rows
     ]
+
+
+def _shift(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, clamped: a feed may claim the year 1 or 9999."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return moment.replace(year=1 if delta < timedelta(0) else 9999)
 
 
 def _record(
