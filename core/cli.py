@@ -159,6 +159,8 @@ def _mount_subsystems() -> None:
         ("models.cli", model_app, None, None),
         ("export.cli", model_app, None, None),
         ("dashboard.cli", app, None, None),
+        ("stream.insight.cli", app, None, None),
+        ("stream.insight.model_cli", model_app, None, None),
     ]
     for module_name, parent, name, help_text in mounts:
         if importlib.util.find_spec(module_name) is None:

@@ -1,0 +1,142 @@
+"""What the API, the CLI and the dashboard share: the current model, an article's
+explanation, the drift report with its reference."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from core.classifier import Classifier
+from core.config import Settings
+from core.db import session_scope
+from core.errors import ConfigError
+from core.tables import Article
+from stream.insight.drift import (
+    REFERENCE_FILE,
+    DriftAlert,
+    DriftReference,
+    GroupDrift,
+    daily_drift,
+    drift_alerts,
+    load_vocabulary,
+)
+from stream.insight.explain import Explanation, explain
+from stream.insight.feedback import article_text
+from stream.insight.registry import ModelRegistry, registry_dir
+
+__all__ = [
+    "DriftReport",
+    "current_artifact_dir",
+    "current_classifier",
+    "drift_report",
+    "explain_article",
+    "explain_text",
+    "reference_path",
+    "registry_for",
+]
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, object], Classifier] = {}
+
+
+def registry_for(settings: Settings) -> ModelRegistry:
+    return ModelRegistry(registry_dir(settings.model, settings.data_dir))
+
+
+def current_artifact_dir(settings: Settings) -> Path | None:
+    """The artifact the registry points at, else the configured one (None: lexicon)."""
+    entry = registry_for(settings).current()
+    if entry is not None:
+        return Path(entry.artifact_dir) if entry.artifact_dir else None
+    if settings.model.classifier == "lexicon":
+        return None
+    from export.runtime import default_artifact_dir
+
+    return settings.model.artifact_dir or default_artifact_dir()
+
+
+def current_classifier(settings: Settings) -> Classifier:
+    """The model scores come from now: the registry's current version, else the
+    configured classifier. Cached per pointer, so a promotion is picked up."""
+    registry = registry_for(settings)
+    key = (str(registry.current_path), registry.stamp())
+    with _lock:
+        if key not in _cache:
+            entry = registry.current()
+            if entry is not None:
+                from stream.insight.reload import load_entry
+
+                clf = load_entry(entry, settings.model)
+            else:
+                from stream.classifiers import load_classifier
+
+                clf = load_classifier(settings.model.model_copy(update={"hot_reload": False}))
+            _cache.clear()
+            _cache[key] = clf
+        return _cache[key]
+
+
+def explain_text(
+    settings: Settings, text: str, classifier: Classifier | None = None
+) -> Explanation:
+    return explain(
+        classifier or current_classifier(settings),
+        text,
+        max_words=settings.model.explain_max_words,
+        budget_s=settings.model.explain_budget_s,
+    )
+
+
+def explain_article(
+    engine: Engine, settings: Settings, article_id: str, classifier: Classifier | None = None
+) -> Explanation:
+    with session_scope(engine) as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise ConfigError(f"no article {article_id!r}")
+        text = article_text(article.title, article.summary)
+    return explain_text(settings, text, classifier)
+
+
+def reference_path(settings: Settings) -> Path:
+    """Where the current model's drift reference lives: beside its artifact, else (the
+    lexicon, or a read-only artifact) in the registry directory."""
+    artifact = current_artifact_dir(settings)
+    if artifact is not None and (artifact / REFERENCE_FILE).is_file():
+        return artifact / REFERENCE_FILE
+    return registry_for(settings).root / REFERENCE_FILE
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    reference: DriftReference | None
+    groups: list[GroupDrift]
+    alerts: list[DriftAlert]
+    level: float
+    note: str = ""
+
+
+def drift_report(
+    engine: Engine, settings: Settings, *, days: int = 7, now: datetime | None = None
+) -> DriftReport:
+    level = settings.model.drift_psi_level
+    path = reference_path(settings)
+    if not path.is_file():
+        return DriftReport(
+            None, [], [], level, f"no drift reference at {path}: run `finsent drift reference`"
+        )
+    ref = DriftReference.load(path)
+    end = now or datetime.now(UTC)
+    start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    groups = daily_drift(
+        engine,
+        ref,
+        since=start,
+        until=end,
+        vocabulary=load_vocabulary(current_artifact_dir(settings)),
+    )
+    return DriftReport(ref, groups, drift_alerts(groups, level=level), level)
