@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from dashboard.api import router
+from dashboard.api.insight_routes import router as insight_router
 from dashboard.app import create_dash_app
 from dashboard.auth import AuthConfig
 
@@ -31,6 +32,7 @@ def create_api(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api.state.engine = engine
     api.state.auth = auth or AuthConfig()
     api.include_router(router)
+    api.include_router(insight_router)
     return api
 
 
