@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import context
 from dashboard import queries as q
+from dashboard.components.explanation import explanation_card, label_form
 from dashboard.components.layout import card
 from dashboard.components.tables import safe_href, scope_href, sentiment_badge
 from dashboard.components.theme import fmt_time
@@ -133,6 +134,8 @@ def layout(id: str | None = None, **_: Any) -> html.Div:  # noqa: A002 - the que
                 ],
                 className="grid-2-1",
             ),
+            explanation_card(a.id),
+            label_form(a.id, latest.model_version if latest else None),
         ]
     )
 

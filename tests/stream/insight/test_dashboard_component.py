@@ -1,0 +1,84 @@
+"""The dashboard's explanation, label form and drift section, called as plain functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dash import html
+from sqlalchemy import Engine, text
+
+from dashboard import context
+from dashboard.components.explanation import (
+    highlighted_words,
+    render_drift,
+    run_explanation,
+    save_label,
+    word_colour,
+)
+from stream.insight.explain import explain
+from stream.lexicon import LexiconClassifier
+from tests.stream.insight.test_feedback_drift_db import _articles
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    children = getattr(node, "children", None)
+    if children is None:
+        return []
+    if not isinstance(children, list):
+        children = [children]
+    return [t for c in children for t in _texts(c)]
+
+
+def test_words_are_spans_coloured_by_weight_and_markup_stays_text() -> None:
+    title = "<script>alert(1)</script> shares plunge"
+    ex = explain(LexiconClassifier(), title).to_dict()
+    div = highlighted_words(title, ex["words"])
+    spans = [c for c in div.children if isinstance(c, html.Span)]
+    assert [s.children for s in spans] == title.split()
+    assert "".join(_texts(div)) == title  # plain strings: React escapes them
+    plunge = spans[-1]
+    assert plunge.style["backgroundColor"].startswith("rgba(220,38,38")
+    assert word_colour(0.0, 1.0).endswith(",0.00)")
+
+
+def test_drift_section_renders_alerts_and_notes() -> None:
+    group = {
+        "day": "2026-11-23",
+        "source": "wild",
+        "n": 40,
+        "labels": {"negative": 1.0, "neutral": 0.0, "positive": 0.0},
+        "mean_confidence": 0.4,
+        "low_confidence_share": 1.0,
+        "oov_share": None,
+        "psi": {"labels": 2.0},
+        "max_psi": 2.0,
+    }
+    out = render_drift([group], ["model-drift: wild ..."], 0.25)
+    assert "model-drift: wild ..." in _texts(out)
+    assert "run `finsent drift reference`" in _texts(
+        render_drift([], [], 0.25, "run `finsent drift reference`")
+    )
+
+
+@pytest.mark.integration
+def test_explain_and_label_callbacks(db: Engine) -> None:
+    ids = _articles(db, 2, source="wire", mix=(1, 1, 1), conf=0.8, seed=21)
+    with db.begin() as conn:
+        conn.execute(
+            text("UPDATE articles SET title = 'Profit jumps on record sales' WHERE id = :i"),
+            {"i": ids[0]},
+        )
+    context.set_engine(db)
+    out = run_explanation(1, ids[0])
+    assert "Profit" in _texts(out) and any("lexicon-1" in t for t in _texts(out))
+    status = save_label(1, {"id": ids[0], "version": "v1"}, "positive", "Earnings", None)
+    assert status.startswith("saved sentiment = positive, topic = Earnings")
+    assert save_label(1, {"id": ids[0], "version": "v1"}, None, None, None).startswith("choose")
+    with db.connect() as conn:
+        n = conn.execute(
+            text("SELECT count(*) FROM article_labels WHERE labeled_by = 'local'")
+        ).scalar_one()
+    assert n == 2
