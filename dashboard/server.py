@@ -32,12 +32,12 @@ def create_api(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api.state.engine = engine
     api.state.auth = auth or AuthConfig()
     api.include_router(router)
-    api.include_router(insight_router)
     return api
 
 
 def create_server(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api = create_api(engine, auth)
+    api.include_router(insight_router)  # stream.insight: explanations, labels, drift
     dash_app = create_dash_app(engine, auth)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
     return api

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from core.config import ModelSettings, Settings
+from dashboard.api.insight_routes import router as insight_router
 from dashboard.server import create_api
 from stream.insight.drift import DriftReference
 from tests.stream.insight.test_feedback_drift_db import _articles
@@ -32,6 +33,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(db: Engine, settings: Settings) -> Iterator[TestClient]:
     api = create_api(db)
+    api.include_router(insight_router)  # as create_server does
     api.state.settings = settings
     with TestClient(api) as c:
         yield c
@@ -105,6 +107,14 @@ def test_drift_routes_and_metrics(db: Engine, client: TestClient, settings: Sett
     metrics = client.get("/api/v1/drift/metrics").text
     assert 'finsent_drift_psi{kind="labels",source="wild"}' in metrics
     assert "finsent_drift_alerts_firing" in metrics
+
+
+def test_the_served_app_includes_the_insight_routes(db: Engine) -> None:
+    from dashboard.server import create_server
+
+    with TestClient(create_server(db)) as c:
+        assert c.get("/api/v1/articles/nope/explanation").status_code == 404
+        assert c.get("/api/v1/models").status_code == 200
 
 
 def test_cli_label_export_and_explain(
