@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "AlertSettings",
     "DashboardSettings",
+    "EntitySettings",
     "IngestSettings",
     "KafkaSettings",
     "ModelSettings",
@@ -86,6 +87,23 @@ class IngestSettings(BaseModel):
     dedup_capacity: int = Field(200_000, ge=1)
 
 
+class EntitySettings(BaseModel):
+    """Tagging, novelty and ticker buckets (stream/entities)."""
+
+    # near-duplicate detection: copies of one story published within this many seconds
+    novelty_window_s: int = Field(48 * 3600, ge=60)
+    # minimum estimated Jaccard similarity of two headlines' 5-gram shingles
+    novelty_threshold: float = Field(0.7, gt=0, le=1)
+    # False: market, topic and ticker buckets count a story once (its first report);
+    # source buckets always count every article (a source's own output)
+    count_repeats: bool = False
+    # ticker buckets (the alerts' scope) count an article for a ticker only from this
+    # relevance up: a passing mention does not move a ticker's sentiment
+    min_relevance: float = Field(0.3, ge=0, le=1)
+    # per-entity sentiment for headlines naming several companies
+    entity_sentiment: bool = True
+
+
 class DashboardSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
@@ -151,6 +169,7 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     ingest: IngestSettings = IngestSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    entities: EntitySettings = EntitySettings()
     alerts: AlertSettings = AlertSettings()
 
     @field_validator("database_url", mode="before")

@@ -29,7 +29,7 @@ from core.tables import (
     WorkerStatus,
 )
 from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
-from stream.entities.config import EntitySettings
+from stream.entities.config import EntitySettings, novelty_config
 from stream.entities.novelty import assign_stories
 
 __all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
@@ -76,7 +76,8 @@ def persist_batch(
         inserted = [a for a in batch.articles if a.id in new_ids]
         # stories only for rows this transaction inserted: a redelivery creates none
         novel = {
-            s.article_id: s.is_novel for s in assign_stories(session, inserted, config.novelty)
+            s.article_id: s.is_novel
+            for s in assign_stories(session, inserted, novelty_config(config))
         }
         fresh = [
             s.model_copy(update={"is_novel": novel.get(s.article_id, True)})

@@ -104,7 +104,13 @@ class BatchProcessor:
         delay = 0.5
         while True:
             try:
-                new_ids = persist_batch(self.engine, batch, widths, self._report(batch, batch_ms))
+                new_ids = persist_batch(
+                    self.engine,
+                    batch,
+                    widths,
+                    self._report(batch, batch_ms),
+                    entities=self.settings.entities,
+                )
                 metrics.ARTICLES_STORED.inc(len(new_ids))
                 return batch
             except OperationalError as exc:
@@ -124,7 +130,12 @@ class BatchProcessor:
         dead = list(batch.dead_letters)
         for article, score in zip(batch.articles, batch.scores, strict=True):
             try:
-                persist_batch(self.engine, BatchWrite([article], [score], []), widths)
+                persist_batch(
+                    self.engine,
+                    BatchWrite([article], [score], []),
+                    widths,
+                    entities=self.settings.entities,
+                )
                 kept_articles.append(article)
                 kept_scores.append(score)
             except DBAPIError as exc:
