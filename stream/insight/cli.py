@@ -276,3 +276,46 @@ def _writable(path: Path) -> bool:
     import os
 
     return os.access(path, os.W_OK)
+
+
+@app.command("explain-check")
+def explain_check(
+    sample: Annotated[int, typer.Option(help="PhraseBank 50Agree test sentences (seeded)")] = 100,
+    k: Annotated[int, typer.Option(help="words deleted")] = 3,
+    artifact: Annotated[
+        Path | None, typer.Option(help="ONNX artifact (default: the current model)")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+    splits: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Faithfulness of explanations: how often deleting the top-k words flips or weakens
+    (p(label) -0.1) the prediction, against deleting k random words."""
+    import random
+
+    from models.data import DEFAULT_DATA_DIR
+    from models.splits import DEFAULT_SPLITS, SplitFile, eval_sets
+    from stream.insight.explain import deletion_check
+    from stream.insight.service import current_classifier
+
+    settings = get_settings()
+    if artifact is not None:
+        from export.runtime import OnnxClassifier
+
+        clf: Any = OnnxClassifier.from_artifact(artifact, settings.model)
+    else:
+        clf = current_classifier(settings)
+    sets = _run(
+        lambda: eval_sets(
+            SplitFile.read(splits or DEFAULT_SPLITS),
+            data_dir or DEFAULT_DATA_DIR,
+            names=["phrasebank_50agree"],
+        )
+    )
+    texts = [e.text for e in sets["phrasebank_50agree"][1]]
+    texts = random.Random(13).sample(texts, min(sample, len(texts)))
+    r = deletion_check(clf, texts, k=k)
+    console.print(
+        f"model {clf.model_version}, PhraseBank 50Agree test sample n={r.n}, k={k}: "
+        f"top-{k} deletion flips or weakens {r.top_rate:.1%} (flips {r.top_flip_rate:.1%}); "
+        f"random-{k} deletion {r.random_rate:.1%} (flips {r.random_flip_rate:.1%})"
+    )
