@@ -40,7 +40,8 @@ def test_words_are_spans_coloured_by_weight_and_markup_stays_text() -> None:
     assert [s.children for s in spans] == title.split()
     assert "".join(_texts(div)) == title  # plain strings: React escapes them
     plunge = spans[-1]
-    assert plunge.style["backgroundColor"].startswith("rgba(220,38,38")
+    style = plunge.style  # type: ignore[attr-defined]
+    assert style["backgroundColor"].startswith("rgba(220,38,38")
     assert word_colour(0.0, 1.0).endswith(",0.00)")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ TOTAL = 600
 CHUNK = 20
 
 
-def _stop(proc) -> None:  # type: ignore[no-untyped-def]
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:

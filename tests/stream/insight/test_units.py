@@ -137,7 +137,9 @@ def test_reloading_classifier_keeps_serving_when_a_new_model_fails_to_load(
     assert clf.classify(["a"])[0].topic == "fallback"
 
 
-def _rows(rng: random.Random, n: int, mix: tuple[float, float, float], conf: float) -> list:
+def _rows(
+    rng: random.Random, n: int, mix: tuple[float, float, float], conf: float
+) -> list[ScoredText]:
     out = []
     words = ["shares", "profit", "rise", "fall", "bank", "market"]
     for _ in range(n):
