@@ -235,11 +235,7 @@ def build_artifact(
             path=path,
             bytes=path.stat().st_size,
             census=dict(census(path)),
-            agreement={
-                "sentiment": round(label_agreement(q_sent, f_sent), 5),
-                "topic": round(label_agreement(q_topic, f_topic), 5),
-                "n": len(all_texts),
-            },
+            agreement=_agreement(eval_sets, (q_sent, q_topic), (f_sent, f_topic)),
             metrics=metrics,
             drops=metric_drops(fp32_metrics, metrics),
         )
@@ -368,6 +364,30 @@ def _metrics(
         logits = sent[start:end] if s.task == "sentiment" else topic[start:end]
         out[name] = accuracy_f1(logits, s.labels)
         start = end
+    return out
+
+
+def _agreement(
+    eval_sets: Mapping[str, LabelledSet],
+    int8: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    fp32: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
+) -> dict[str, float]:
+    """Label agreement per head, gated on each head's own test texts (the sentiment
+    head on the sentiment sets, the topic head on the topic set); agreement over every
+    test text is kept for information (``*_all_texts``)."""
+    heads = {"sentiment": 0, "topic": 1}
+    out: dict[str, float] = {}
+    for head, k in heads.items():
+        rows: list[int] = []
+        start = 0
+        for s in eval_sets.values():
+            if s.task == head:
+                rows.extend(range(start, start + len(s.texts)))
+            start += len(s.texts)
+        sel = np.asarray(rows, dtype=np.int64) if rows else np.arange(len(fp32[k]))
+        out[head] = round(label_agreement(int8[k][sel], fp32[k][sel]), 5)
+        out[f"{head}_n"] = len(sel)
+        out[f"{head}_all_texts"] = round(label_agreement(int8[k], fp32[k]), 5)
     return out
 
 
