@@ -27,6 +27,7 @@ __all__ = [
     "highlighted_words",
     "label_form",
     "render_drift",
+    "versions_section",
     "word_colour",
 ]
 
@@ -289,5 +290,60 @@ def render_drift(
             else html.Div(
                 "model-drift rule: not firing", className="muted small", id="drift-alerts"
             ),
+        ]
+    )
+
+
+def versions_section() -> html.Div:
+    """Two model versions on the articles both scored: agreement and moved verdicts."""
+    return card(
+        "Compare model versions",
+        html.Div(
+            [
+                dcc.Dropdown(id="cmp-a", placeholder="version A", clearable=False),
+                dcc.Dropdown(id="cmp-b", placeholder="version B", clearable=False),
+            ],
+            className="label-form",
+        ),
+        html.Div(id="cmp-body"),
+    )
+
+
+@callback(
+    Output("cmp-a", "options"),
+    Output("cmp-b", "options"),
+    Output("cmp-a", "value"),
+    Output("cmp-b", "value"),
+    Input("drift-refresh", "n_clicks"),
+)
+def list_versions(_: int | None) -> tuple[list[str], list[str], str | None, str | None]:
+    from stream.insight.compare import model_versions
+
+    with context.connect() as conn:
+        versions = [v for v, _ in model_versions(conn.engine)]
+    newest = versions[0] if versions else None
+    previous = versions[1] if len(versions) > 1 else newest
+    return versions, versions, previous, newest
+
+
+@callback(Output("cmp-body", "children"), Input("cmp-a", "value"), Input("cmp-b", "value"))
+def compare_selected(a: str | None, b: str | None) -> Any:
+    from stream.insight.compare import compare_versions
+
+    if not a or not b:
+        return html.Div("No scored articles yet", className="empty")
+    with context.connect() as conn:
+        c = compare_versions(conn.engine, a, b)
+    if not c.n:
+        return html.Div(f"No article was scored by both {a} and {b}", className="empty")
+    moves = [html.Li(f"{k}: {v}") for k, v in list(c.sentiment_changes.items())[:6]]
+    return html.Div(
+        [
+            html.P(
+                f"{c.n:,} articles scored by both · sentiment agreement "
+                f"{c.sentiment_agreement:.1%} · topic agreement {c.topic_agreement:.1%} · "
+                f"mean |score difference| {c.mean_abs_score_diff:.3f}"
+            ),
+            html.Ul(moves, className="small") if moves else html.Div(),
         ]
     )

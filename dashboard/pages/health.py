@@ -11,7 +11,7 @@ from dash import Output, callback, html
 from dashboard import context
 from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS
-from dashboard.components.explanation import drift_section
+from dashboard.components.explanation import drift_section, versions_section
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.theme import fmt_time
 
@@ -20,7 +20,14 @@ STALE_SOURCE = timedelta(hours=6)
 
 
 def layout(**_: Any) -> html.Div:
-    return html.Div([section_title("Pipeline health"), html.Div(id="health-body"), drift_section()])
+    return html.Div(
+        [
+            section_title("Pipeline health"),
+            html.Div(id="health-body"),
+            drift_section(),
+            versions_section(),
+        ]
+    )
 
 
 def _age(moment: datetime | None, now: datetime) -> str:

@@ -83,3 +83,24 @@ def test_explain_and_label_callbacks(db: Engine) -> None:
             text("SELECT count(*) FROM article_labels WHERE labeled_by = 'local'")
         ).scalar_one()
     assert n == 2
+
+
+@pytest.mark.integration
+def test_version_comparison_section(db: Engine) -> None:
+    from dashboard.components.explanation import compare_selected, list_versions
+
+    ids = _articles(db, 4, source="wire", mix=(1, 1, 1), conf=0.8, seed=22)
+    with db.begin() as conn:  # a second version re-scored two of them, one differently
+        conn.execute(
+            text(
+                "INSERT INTO article_scores SELECT article_id, 'v2', model_name, 'positive', "
+                "p_negative, p_neutral, p_positive, score, topic, topic_probs, "
+                "scored_at + interval '1 hour' FROM article_scores WHERE article_id = ANY(:ids)"
+            ),
+            {"ids": ids[:2]},
+        )
+    context.set_engine(db)
+    options, _, a, b = list_versions(None)
+    assert options == ["v2", "v1"] and (a, b) == ("v1", "v2")
+    texts = " ".join(_texts(compare_selected("v1", "v2")))
+    assert "2 articles scored by both" in texts
