@@ -88,3 +88,49 @@ def test_retrain_tiny_student_end_to_end(db: Engine, tmp_path: Path) -> None:
         assert (result.artifact / "drift_reference.json").is_file()
     else:
         assert registry.current() is None and events[-1]["event"] == "refused"
+
+
+def test_retrain_with_teacher_soft_labels_dry_run(db: Engine, tmp_path: Path) -> None:
+    """The distillation path: soft labels for the fixed training rows (stand-ins for the
+    teacher's), none for the analysts' rows (they carry hard labels only)."""
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from models.data import DEFAULT_DATA_DIR
+    from models.soft_labels import SoftLabels
+    from models.splits import DEFAULT_SPLITS, SplitFile, training_examples
+
+    try:
+        examples = training_examples(
+            SplitFile.read(DEFAULT_SPLITS), DEFAULT_DATA_DIR, include_transfer=True
+        )
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"shared data unavailable: {exc}")
+    rng = np.random.default_rng(0)
+    soft = tmp_path / "teacher_logits.npz"
+    SoftLabels(
+        [e.key for e in examples],
+        rng.normal(size=(len(examples), 3)),
+        rng.normal(size=(len(examples), 20)),
+        {"teacher": "random stand-in"},
+    ).save(soft)
+    _label_some(db, 20)
+    registry = ModelRegistry(tmp_path / "registry")
+    cfg = RetrainConfig(
+        output_dir=tmp_path / "runs",
+        student="tiny",
+        num_layers=1,
+        soft_labels=soft,
+        epochs=1,
+        batch_size=16,
+        max_train_examples=64,
+        threads=1,
+        max_eval=16,
+        version="rt-soft",
+        promote=False,
+        enforce_export_gates=False,
+    )
+    result = retrain(db, cfg, current=LexiconClassifier(), registry=registry)
+    assert not result.promoted and registry.current() is None
+    assert not any("soft labels" in n for n in result.notes)
+    assert registry.history()[-1]["event"] in {"refused", "dry-run"}
