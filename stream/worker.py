@@ -59,12 +59,14 @@ class BatchProcessor:
         self.batches_total = 0
         self.dead_letters_total = 0
         self._first_article_at: float | None = None
+        self._model_labels: tuple[str, str, str] | None = None
 
     def process(self, messages: Sequence[RawMessage]) -> BatchWrite:
         """Runs in a thread: classification and the database must not block the event loop."""
         t0 = time.perf_counter()
         batch = score_batch(messages, self.classifier, tagger=self.tagger)
         t1 = time.perf_counter()
+        self._publish_model_info()
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
         batch = self._persist_with_retry(batch, batch_ms=(t1 - t0) * 1000)
         t2 = time.perf_counter()
@@ -78,6 +80,18 @@ class BatchProcessor:
         self.articles_total += len(batch.scores)
         self.dead_letters_total += len(batch.dead_letters)
         return batch
+
+    def _publish_model_info(self) -> None:
+        # a hot-reloading classifier may have swapped models since the last batch
+        labels = (
+            self.classifier.model_name,
+            self.classifier.model_version,
+            str(getattr(self.classifier, "provider", "cpu")),
+        )
+        if labels != self._model_labels:
+            metrics.MODEL_INFO.clear()
+            metrics.MODEL_INFO.labels(*labels).set(1)
+            self._model_labels = labels
 
     def _report(self, batch: BatchWrite, batch_ms: float) -> WorkerReport:
         batch_size = len(batch.scores)
@@ -270,8 +284,6 @@ def run_worker(settings: Settings) -> None:
         classifier.model_version,
         getattr(classifier, "provider", "cpu"),
     )
-    provider = str(getattr(classifier, "provider", "cpu"))
-    metrics.MODEL_INFO.labels(classifier.model_name, classifier.model_version, provider).set(1)
     if settings.worker.metrics_port:
         from prometheus_client import start_http_server
 
