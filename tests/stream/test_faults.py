@@ -1,4 +1,4 @@
-"""Faults on real components: the database stops, the worker dies mid-transaction, the broker dies."""
+"""Faults on real components: database stopped, worker killed mid-transaction, broker killed."""
 
 from __future__ import annotations
 
@@ -167,7 +167,9 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Pa
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: "finsent is running" in (service_dir / "up.log").read_text(), 90, "the stack")
+        wait_for(
+            lambda: "finsent is running" in (service_dir / "up.log").read_text(), 90, "the stack"
+        )
         state = json.loads(state_file.read_text())
         engine = make_engine(state["database_url"])
         prod = producer(state["kafka_bootstrap_servers"])
