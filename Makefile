@@ -33,7 +33,8 @@ browser: ## Chromium + chromedriver for the dashboard's browser tests (Debian pa
 demo: install ## install, then run the whole pipeline offline on embedded services (Ctrl-C stops)
 	$(VENV)/bin/finsent demo
 
-test: install browser ## install, then run every test (real broker, database, SMTP, HTTP, browser)
+test: install browser ## install, lint and type-check, then run every test (real broker, database, SMTP, HTTP, browser)
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: ## ruff and mypy

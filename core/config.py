@@ -55,7 +55,7 @@ class WorkerSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    classifier: Literal["onnx", "lexicon"] = "lexicon"
+    classifier: Literal["onnx", "lexicon"] = "onnx"
     # directory of the ONNX artifact; None means the int8 student shipped in export/artifacts
     artifact_dir: Path | None = None
     intra_op_threads: int = Field(0, ge=0)  # 0: onnxruntime decides

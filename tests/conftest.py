@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core import migrate
-from core.config import Settings
+from core.config import Settings, get_settings
 from core.db import make_engine
 from core.services import Services
 
@@ -26,10 +26,14 @@ _SCRUBBED_PREFIXES = ("FINSENT_",)
 
 
 @pytest.fixture(autouse=True)
-def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(name)
+    # settings are cached per process: no test sees another test's environment
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def _traversable_dir(prefix: str) -> Path:

@@ -63,7 +63,13 @@ def current_classifier(settings: Settings) -> Classifier:
     """The model scores come from now: the registry's current version, else the
     configured classifier. Cached per pointer, so a promotion is picked up."""
     registry = registry_for(settings)
-    key = (str(registry.current_path), registry.stamp())
+    # the configured classifier is part of the key: settings may differ between callers
+    key = (
+        str(registry.current_path),
+        registry.stamp(),
+        settings.model.classifier,
+        str(settings.model.artifact_dir),
+    )
     with _lock:
         if key not in _cache:
             entry = registry.current()

@@ -27,7 +27,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, model=ModelSettings(registry_dir=tmp_path / "registry"))
+    # the lexicon: these tests pin what its explanations say, not the shipped model's
+    return Settings(
+        data_dir=tmp_path,
+        model=ModelSettings(classifier="lexicon", registry_dir=tmp_path / "registry"),
+    )
 
 
 @pytest.fixture
@@ -126,6 +130,7 @@ def test_cli_label_export_and_explain(
     ids = _articles(db, 3, source="wire", mix=(1, 1, 1), conf=0.8, seed=12)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("FINSENT_MODEL__REGISTRY_DIR", str(tmp_path / "registry"))
+    monkeypatch.setenv("FINSENT_MODEL__CLASSIFIER", "lexicon")
     get_settings.cache_clear()
     try:
         runner = CliRunner()

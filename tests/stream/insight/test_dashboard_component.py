@@ -65,7 +65,12 @@ def test_drift_section_renders_alerts_and_notes() -> None:
 
 
 @pytest.mark.integration
-def test_explain_and_label_callbacks(db: Engine) -> None:
+def test_explain_and_label_callbacks(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import get_settings
+
+    # the lexicon: the assertions below pin what its explanation says
+    monkeypatch.setenv("FINSENT_MODEL__CLASSIFIER", "lexicon")
+    get_settings.cache_clear()
     ids = _articles(db, 2, source="wire", mix=(1, 1, 1), conf=0.8, seed=21)
     with db.begin() as conn:
         conn.execute(
@@ -78,6 +83,7 @@ def test_explain_and_label_callbacks(db: Engine) -> None:
     status = save_label(1, {"id": ids[0], "version": "v1"}, "positive", "Earnings", None)
     assert status.startswith("saved sentiment = positive, topic = Earnings")
     assert save_label(1, {"id": ids[0], "version": "v1"}, None, None, None).startswith("choose")
+    get_settings.cache_clear()
     with db.connect() as conn:
         n = conn.execute(
             text("SELECT count(*) FROM article_labels WHERE labeled_by = 'local'")
