@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, object], Classifier] = {}
+_cache: dict[tuple[object, ...], Classifier] = {}
 
 
 def registry_for(settings: Settings) -> ModelRegistry:
