@@ -19,6 +19,7 @@ from core.labels import SentimentLabel
 from core.schemas import Article, ArticleScored, DeadLetter, EntityMention, TopicProbability
 from stream.entities.sentiment import EntitySentimentScorer, EntitySpan
 from stream.entities.tagger import EntityTagger
+from stream.lexicon import LexiconClassifier
 from stream.persist import BatchWrite
 from stream.tagging import tag_tickers
 
@@ -96,6 +97,9 @@ def _classify(
     return results
 
 
+_ENTITY_FEATURES = LexiconClassifier()
+
+
 def _with_entity_sentiment(
     classifier: Classifier,
     titles: Sequence[str],
@@ -107,16 +111,21 @@ def _with_entity_sentiment(
     multi = [i for i, ms in enumerate(mentions) if sum(m.in_title for m in ms) >= 2]
     per_entity: dict[int, list[SentimentLabel]] = {}
     if multi:
+        # The entity model's features include a classifier's probabilities for the headline
+        # and the entity's clause. It was trained on the lexicon's (stream/entities/
+        # entity_sentiment_metrics.json): scored with the same one whatever model the worker
+        # serves, its inputs never shift under it when the served model changes.
+        features = _ENTITY_FEATURES
         items = [
             (
                 titles[i],
                 [EntitySpan(m.start, m.end) for m in mentions[i] if m.in_title],
-                verdicts[i],
+                features.classify([titles[i]])[0],
             )
             for i in multi
         ]
         try:
-            labels = EntitySentimentScorer(classifier).score(items)
+            labels = EntitySentimentScorer(features).score(items)
             per_entity = {i: list(lab) for i, lab in zip(multi, labels, strict=True)}
         except Exception:  # noqa: BLE001 - entity labels are an extra: keep the headline's
             log.warning("entity-level sentiment failed; entities keep the headline label")

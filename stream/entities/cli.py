@@ -191,14 +191,15 @@ def train_sentiment(
 ) -> None:
     """Train entity-level sentiment on SEntFiN and evaluate it against the headline label.
 
-    Uses the worker's classifier (FINSENT_MODEL__CLASSIFIER): retrain whenever it changes,
-    since the model's inputs include the classifier's probabilities."""
+    Its inputs include the lexicon classifier's probabilities, whatever model the worker
+    serves (the stream scores entities with the lexicon's too); the headline baseline in
+    the report is the lexicon's headline label."""
     from models.data import DEFAULT_DATA_DIR
-    from stream.classifiers import load_classifier
     from stream.entities import sentiment_train
     from stream.entities.sentiment import DEFAULT_WEIGHTS
+    from stream.lexicon import LexiconClassifier
 
-    classifier = load_classifier(get_settings().model)
+    classifier = LexiconClassifier()
     weights = metrics = None
     if write:
         weights = DEFAULT_WEIGHTS

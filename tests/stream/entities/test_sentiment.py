@@ -99,11 +99,16 @@ class _Broken:
         return [Classification("negative", 0.8, 0.1, 0.1, "Earnings")]
 
 
-def test_score_batch_keeps_the_headline_label_when_entity_scoring_fails() -> None:
+def test_score_batch_keeps_the_headline_label_when_entity_scoring_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import json as _json
 
     from stream.scoring import RawMessage, score_batch
     from tests.factories import article_payload
+
+    # the entity scorer's own feature classifier breaks on clause batches
+    monkeypatch.setattr("stream.scoring._ENTITY_FEATURES", _Broken())
 
     payload = article_payload(0) | {"title": "Apple beats estimates, Microsoft misses"}
     batch = score_batch(
