@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from core.cli_support import fail as _fail
+from core.cli_support import run_with_engine as _run
 from core.config import get_settings
 from core.errors import ConfigError, FinsentError
 from stream.alerts.rules import Rule, RuleFileError, load_rules, parse_duration
@@ -20,7 +20,6 @@ from stream.alerts.rules import Rule, RuleFileError, load_rules, parse_duration
 __all__ = ["app"]
 
 app = typer.Typer(help="Alert rules: list, add, validate, enable, disable, test, backtest.")
-T = TypeVar("T")
 
 FileArg = Annotated[Path, typer.Argument(help="a rules YAML file", exists=True, dir_okay=False)]
 NameArg = Annotated[str, typer.Argument(help="the rule's name")]
@@ -28,46 +27,6 @@ NameArg = Annotated[str, typer.Argument(help="the rule's name")]
 
 def _console() -> Console:
     return Console(highlight=False)
-
-
-def _fail(exc: FinsentError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    """An engine on DATABASE_URL / a running `finsent up`, else a briefly started embedded one."""
-    from core import migrate
-    from core.db import make_engine
-    from core.services import Services, resolve_database_url
-
-    settings = get_settings()
-    try:
-        url = resolve_database_url(settings)
-    except FinsentError:
-        with Services(settings, kafka=False) as services:
-            assert services.database_url is not None  # noqa: S101 - asked for a database
-            migrate.upgrade(services.database_url)
-            engine = make_engine(services.database_url)
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-            return
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _run(action: Callable[[Engine], T]) -> T:
-    try:
-        with _engine() as engine:
-            return action(engine)
-    except FinsentError as exc:
-        raise _fail(exc) from exc
 
 
 def _when(text: str) -> datetime:

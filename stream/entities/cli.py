@@ -6,17 +6,15 @@ Heavy imports happen inside the commands so that ``finsent --help`` stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
-from core.config import get_settings
+from core.cli_support import fail as _fail
+from core.cli_support import run_with_engine as _run
 from core.errors import FinsentError
 
 __all__ = ["app"]
@@ -26,51 +24,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-T = TypeVar("T")
 
 
 def _console() -> Console:
     return Console(highlight=False)
-
-
-def _fail(exc: FinsentError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    """An engine on DATABASE_URL / a running `finsent up`, else a briefly started embedded one."""
-    from core import migrate
-    from core.db import make_engine
-    from core.services import Services, resolve_database_url
-
-    settings = get_settings()
-    try:
-        url = resolve_database_url(settings)
-    except FinsentError:
-        with Services(settings, kafka=False) as services:
-            assert services.database_url is not None  # noqa: S101 - asked for a database
-            migrate.upgrade(services.database_url)
-            engine = make_engine(services.database_url)
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-            return
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _run(action: Callable[[Engine], T]) -> T:
-    try:
-        with _engine() as engine:
-            return action(engine)
-    except FinsentError as exc:
-        raise _fail(exc) from exc
 
 
 @app.command("import")
