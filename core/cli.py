@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from core.cli_support import fail as _fail
 from core.config import get_settings
 from core.errors import FinsentError
 from core.logs import configure_logging
@@ -32,11 +33,6 @@ def _main(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = None,
 ) -> None:
     configure_logging(log_level or get_settings().log_level)
-
-
-def _fail(exc: FinsentError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
 
 
 @app.command()
