@@ -12,13 +12,13 @@ Facts must agree because "Fed raises rates by 25 bp" and "... by 50 bp", or "App
 plunge after earnings miss" and "Amazon shares plunge ...", share almost every
 character yet are different news.
 
-PostgreSQL is the source of truth (``article_signatures`` and ``stories``): LSH band
-keys live in an indexed array column, so candidate lookup is one indexed query inside
-the persisting transaction, and another worker's stories are visible as soon as they
-commit. A transaction-scoped advisory lock serialises the assignment across workers, so
-two copies of one story processed at once on two partitions cannot open two stories.
-Only articles that transaction really inserted get a signature: a redelivered message
-finds its article already stored and creates nothing.
+PostgreSQL is the source of truth (``article_signatures``, ``article_bands`` and
+``stories``): LSH band keys have a row each under a btree key, so candidate lookup is
+one indexed query inside the persisting transaction, and another worker's stories are
+visible as soon as they commit. A transaction-scoped advisory lock serialises the
+assignment across workers, so two copies of one story processed at once on two
+partitions cannot open two stories. Only articles that transaction really inserted get
+a signature: a redelivered message finds its article already stored and creates nothing.
 
 A story's first report is the first copy finsent stores (within a batch, the earliest
 published). A copy published earlier but delivered later joins the story: re-opening it
@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Boolean, Text, any_, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from core.db import execute_many, table_of
-from core.entity_tables import ArticleSignature, Story
+from core.entity_tables import ArticleBand, ArticleSignature, Story
 from core.schemas import Article
 from core.tables import Article as ArticleRow
 
@@ -225,6 +225,19 @@ def _candidates(
     config: NoveltyConfig,
 ) -> list[_Known]:
     keys = sorted({k for s in sigs.values() for k in s.bands})
+    # two plain queries rather than one join: each has one obvious plan (key probes, then
+    # primary-key probes), where the join's plan swung to a nested loop over all bands
+    sharing = (
+        session.execute(
+            select(ArticleBand.article_id)
+            .where(ArticleBand.band_key == any_(literal(keys, ARRAY(BigInteger))))
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    if not sharing:
+        return []
     window = timedelta(seconds=config.window_s)
     lo = _shift(min(a.published_at for a in articles), -window)
     hi = _shift(max(a.published_at for a in articles), window)
@@ -237,7 +250,7 @@ def _candidates(
             ArticleSignature.facts,
             ArticleSignature.bands,
         ).where(
-            ArticleSignature.bands.overlap(keys),  # GIN index
+            ArticleSignature.article_id == any_(literal(list(sharing), ARRAY(Text))),
             ArticleSignature.published_at.between(lo, hi),
         )
     ).all()
@@ -283,13 +296,33 @@ def _record(
             for s in assignments
         ],
     )
+    new_ids = [s.article_id for s in assignments]
+    signatures = table_of(ArticleSignature)
+    session.execute(
+        insert(table_of(ArticleBand))
+        .from_select(
+            ["band_key", "article_id"],
+            select(func.unnest(signatures.c.bands), signatures.c.article_id)
+            .where(signatures.c.article_id == any_(literal(new_ids, ARRAY(Text))))
+            .distinct(),
+        )
+        .on_conflict_do_nothing()
+    )
+    # one statement for the batch: an executemany UPDATE is one round trip per row
+    marks = (
+        func.unnest(
+            literal(new_ids, ARRAY(Text)),
+            literal([s.story_id for s in assignments], ARRAY(Text)),
+            literal([s.is_novel for s in assignments], ARRAY(Boolean)),
+        )
+        .table_valued("id", "story_id", "is_novel")
+        .render_derived()
+    )
     articles_table = table_of(ArticleRow)
-    execute_many(
-        session,
+    session.execute(
         update(articles_table)
-        .where(articles_table.c.id == bindparam("b_id"))
-        .values(story_id=bindparam("b_story"), is_novel=bindparam("b_novel")),
-        [{"b_id": s.article_id, "b_story": s.story_id, "b_novel": s.is_novel} for s in assignments],
+        .where(articles_table.c.id == marks.c.id)
+        .values(story_id=marks.c.story_id, is_novel=marks.c.is_novel)
     )
     opened = [s for s in assignments if s.is_novel]
     if opened:
