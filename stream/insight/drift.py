@@ -12,7 +12,10 @@ over the label distribution, a confidence histogram, and the two-bin (yes/no) sp
 "low confidence" and "unknown word". A group drifts when its largest PSI reaches the
 configured level (``ModelSettings.drift_psi_level``; 0.1 is the customary "watch", 0.25
 "act") with at least ``min_volume`` articles, so a quiet source never alarms on noise.
-That check is the built-in ``model-drift`` rule (:func:`drift_alerts`).
+That check is the built-in ``model-drift`` rule: :func:`drift_alerts` per calendar day
+(`finsent drift show --check`, the API, the dashboard) and, over a trailing window
+(:func:`window_drift`), the alert rule of the same name that notifies through the alerts
+outbox (``stream.alerts``, metric ``drift_psi``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +38,9 @@ from core.labels import SENTIMENT_LABELS
 from core.tables import Article, ArticleScore
 
 __all__ = [
+    "ALL_SOURCES",
     "CONFIDENCE_EDGES",
+    "DRIFT_MIN_VOLUME",
     "DRIFT_RULE",
     "REFERENCE_FILE",
     "DriftAlert",
@@ -49,10 +54,15 @@ __all__ = [
     "psi",
     "reference_from_texts",
     "summarise",
+    "window_drift",
 ]
 
 REFERENCE_FILE = "drift_reference.json"
 DRIFT_RULE = "model-drift"
+# articles a group needs before its PSI counts (fewer: noise, not drift)
+DRIFT_MIN_VOLUME = 30
+# the pseudo-source of every source together
+ALL_SOURCES = "(all)"
 # confidence histogram bin edges (a 3-class softmax's max is >= 1/3)
 CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9)
 # a bin seen in neither distribution contributes nothing; an empty bin on one side is
@@ -231,18 +241,17 @@ def compare(day: date, source: str, s: Summary, ref: DriftReference) -> GroupDri
     )
 
 
-def daily_drift(
+def _scored_rows(
     engine: Engine,
-    ref: DriftReference,
     *,
     since: datetime,
     until: datetime,
-    vocabulary: frozenset[str] | None = None,
-    model_version: str | None = None,
-    max_rows: int = 200_000,
-) -> list[GroupDrift]:
-    """Drift per (UTC day of publication, source) over [since, until), plus an "(all)"
-    source per day. Reads each article's newest score, or ``model_version``'s."""
+    source: str | None,
+    model_version: str | None,
+    max_rows: int,
+) -> Iterator[tuple[datetime, str, ScoredText]]:
+    """(published_at, source, text and probabilities) of the articles published in
+    [since, until): each article's newest score, or ``model_version``'s."""
     stmt = (
         select(
             Article.published_at,
@@ -258,15 +267,24 @@ def daily_drift(
         .ext(distinct_on(Article.id))
         .limit(max_rows)
     )
+    if source is not None:
+        stmt = stmt.where(Article.source == source)
     if model_version is not None:
         stmt = stmt.where(ArticleScore.model_version == model_version)
-    groups: dict[tuple[date, str], list[ScoredText]] = defaultdict(list)
     with engine.connect() as conn:
         for r in conn.execute(stmt):
-            row = ScoredText(r.title, (r.p_negative, r.p_neutral, r.p_positive))
-            day = r.published_at.date()
-            groups[(day, r.source)].append(row)
-            groups[(day, "(all)")].append(row)
+            yield (
+                r.published_at,
+                r.source,
+                ScoredText(r.title, (r.p_negative, r.p_neutral, r.p_positive)),
+            )
+
+
+def _compare_groups(
+    groups: dict[tuple[date, str], list[ScoredText]],
+    ref: DriftReference,
+    vocabulary: frozenset[str] | None,
+) -> list[GroupDrift]:
     return [
         compare(
             day,
@@ -276,6 +294,65 @@ def daily_drift(
         )
         for (day, source), rows in sorted(groups.items())
     ]
+
+
+def daily_drift(
+    engine: Engine,
+    ref: DriftReference,
+    *,
+    since: datetime,
+    until: datetime,
+    vocabulary: frozenset[str] | None = None,
+    model_version: str | None = None,
+    max_rows: int = 200_000,
+) -> list[GroupDrift]:
+    """Drift per (UTC day of publication, source) over [since, until), plus an "(all)"
+    source per day. Reads each article's newest score, or ``model_version``'s."""
+    groups: dict[tuple[date, str], list[ScoredText]] = defaultdict(list)
+    rows = _scored_rows(
+        engine,
+        since=since,
+        until=until,
+        source=None,
+        model_version=model_version,
+        max_rows=max_rows,
+    )
+    for published_at, source, row in rows:
+        day = published_at.date()
+        groups[(day, source)].append(row)
+        groups[(day, ALL_SOURCES)].append(row)
+    return _compare_groups(groups, ref, vocabulary)
+
+
+def window_drift(
+    engine: Engine,
+    ref: DriftReference,
+    *,
+    since: datetime,
+    until: datetime,
+    source: str | None = None,
+    vocabulary: frozenset[str] | None = None,
+    model_version: str | None = None,
+    max_rows: int = 200_000,
+) -> dict[str, GroupDrift]:
+    """Drift per source over the whole of [since, until) (a trailing window, what an
+    alert rule watches), plus :data:`ALL_SOURCES`; only ``source`` when given. Each
+    group's ``day`` is the day the window ends. Sources without articles are absent."""
+    day = until.date()
+    groups: dict[tuple[date, str], list[ScoredText]] = defaultdict(list)
+    rows = _scored_rows(
+        engine,
+        since=since,
+        until=until,
+        source=source,
+        model_version=model_version,
+        max_rows=max_rows,
+    )
+    for _, name, row in rows:
+        groups[(day, name)].append(row)
+        if source is None:
+            groups[(day, ALL_SOURCES)].append(row)
+    return {g.source: g for g in _compare_groups(groups, ref, vocabulary)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +374,7 @@ class DriftAlert:
 
 
 def drift_alerts(
-    groups: Iterable[GroupDrift], *, level: float, min_volume: int = 30
+    groups: Iterable[GroupDrift], *, level: float, min_volume: int = DRIFT_MIN_VOLUME
 ) -> list[DriftAlert]:
     """The built-in ``model-drift`` rule: a group with enough articles whose largest
     PSI reaches ``level``."""
