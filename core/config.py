@@ -71,7 +71,8 @@ class ModelSettings(BaseModel):
     # explanations (occlusion): cost bounds per request
     explain_max_words: int = Field(48, ge=1, le=512)
     explain_budget_s: float = Field(2.0, gt=0)
-    # drift: the PSI above which the built-in model-drift rule fires; "low confidence"
+    # drift: the PSI from which the built-in model-drift rule fires (`finsent drift show
+    # --check`, the API, the dashboard, and the alert of that name); "low confidence"
     drift_psi_level: float = Field(0.25, gt=0)
     low_confidence: float = Field(0.5, gt=0, lt=1)
 
@@ -85,6 +86,8 @@ class IngestSettings(BaseModel):
     default_interval_s: float = Field(300.0, gt=0)
     # how many article ids a producer remembers to avoid re-publishing repeats
     dedup_capacity: int = Field(200_000, ge=1)
+    # Prometheus metrics on 127.0.0.1 while an ingest command publishes; 0 disables them
+    metrics_port: int = Field(9465, ge=0, le=65535)
 
 
 class EntitySettings(BaseModel):
@@ -121,6 +124,11 @@ class AlertSettings(BaseModel):
     # the clock: evaluates every rule even when no article arrives (no data, resolves)
     evaluation_interval_s: float = Field(15.0, gt=0)
     dispatch_interval_s: float = Field(2.0, gt=0)
+    # the built-in model-drift alert rule (stream.alerts.drift): each source over the last
+    # day, fires at ModelSettings.drift_psi_level; drift rules are evaluated by the clock at
+    # most this often (they read a day of scores, not buckets)
+    drift_rule: bool = True
+    drift_interval_s: float = Field(600.0, gt=0)
     # grouping: wait this long to collect alerts firing together, then at most one message
     # per rule per group interval
     group_wait_s: float = Field(5.0, ge=0)

@@ -4,7 +4,8 @@
   source, tickers) and evaluates the matching rules right away: a burst fires within
   seconds of its articles being committed;
 - the clock evaluates every rule each ``evaluation_interval_s``: "no data" and resolves
-  happen even when no article arrives;
+  happen even when no article arrives; drift rules (the built-in ``model-drift``) at most
+  each ``drift_interval_s``, against the current model's drift reference;
 - the dispatcher groups events and delivers the outbox each ``dispatch_interval_s``.
 
 Everything that touches the database runs in a thread (``asyncio.to_thread``). One lock
@@ -30,6 +31,7 @@ from core.alert_tables import AlertRuleRow
 from core.config import Settings
 from core.db import session_scope
 from core.errors import FinsentError
+from stream.alerts.drift import ModelDriftBasis, sync_builtin_rules
 from stream.alerts.engine import AlertEngine, Scope
 from stream.alerts.notify import Dispatcher
 from stream.alerts.rules import MARKET_KEY, load_rules
@@ -84,7 +86,9 @@ def register_alerting(
     app: faust.App, settings: Settings, engine: Engine, scored_topic: Any
 ) -> None:
     alerts = settings.alerts
-    evaluator = AlertEngine(engine)
+    evaluator = AlertEngine(
+        engine, drift=ModelDriftBasis(settings), drift_interval_s=alerts.drift_interval_s
+    )
     dispatcher = Dispatcher(engine, alerts)
     evaluating = asyncio.Lock()
     delivering = asyncio.Lock()
@@ -122,6 +126,12 @@ def register_alerting(
         except (FinsentError, SQLAlchemyError) as exc:
             # a bad rules file must not stop scoring: rules already stored keep working
             log.error("alert rules not loaded: %s", exc)
+        # after the file: "no rule stored" above must not count the built-in one
+        try:
+            outcome = await asyncio.to_thread(sync_builtin_rules, engine, settings)
+            log.info("built-in alert rule model-drift: %s", outcome)
+        except (FinsentError, SQLAlchemyError) as exc:
+            log.error("built-in alert rules not stored: %s", exc)
 
     @app.agent(scored_topic, concurrency=1)
     async def evaluate_alerts(stream: faust.StreamT[Any]) -> None:

@@ -11,7 +11,15 @@ from sqlalchemy import Engine
 
 from core.db import session_scope
 from stream.alerts.engine import fetch_series
-from stream.alerts.rules import BUCKET_S, Bucket, KeyState, Rule, evaluate, lookback_s
+from stream.alerts.rules import (
+    BUCKET_S,
+    DRIFT_METRIC,
+    Bucket,
+    KeyState,
+    Rule,
+    evaluate,
+    lookback_s,
+)
 
 __all__ = ["BacktestEvent", "backtest", "replay"]
 
@@ -89,6 +97,11 @@ def backtest(
     """Replay ``rule`` over ``sentiment_buckets`` between ``start`` and ``end`` (read only)."""
     if end <= start:
         raise ValueError("--to must be after --from")
+    if rule.metric == DRIFT_METRIC:
+        raise ValueError(
+            f"{rule.name}: drift rules are not replayed from buckets; "
+            "`finsent drift show --days N` shows past drift per day"
+        )
     wanted = keys if keys is not None else (None if rule.scope.each else [rule.scope.key])
     since = _aligned(start) - timedelta(seconds=lookback_s(rule))
     with session_scope(engine) as session:

@@ -152,20 +152,28 @@ def test(
 ) -> None:
     """Evaluate a rule now (read only) and show each key's measurement."""
     from core.db import session_scope
+    from stream.alerts.drift import ModelDriftBasis, measure_drift_rule
     from stream.alerts.engine import _since, fetch_series
-    from stream.alerts.rules import measure
+    from stream.alerts.rules import DRIFT_METRIC, Measurement, measure
 
-    def run(engine: Engine) -> None:
-        rule = _find_rule(engine, name, file)
-        now = datetime.now(UTC)
+    def measurements(engine: Engine, rule: Rule, now: datetime) -> dict[str, Measurement]:
+        if rule.metric == DRIFT_METRIC:
+            basis = ModelDriftBasis(get_settings())()
+            if basis is None:
+                raise ConfigError("no drift reference yet: run `finsent drift reference`")
+            return measure_drift_rule(engine, rule, basis, now)
         keys = None if rule.scope.each else [rule.scope.key]
         with session_scope(engine) as session:
             series = fetch_series(session, rule.scope.kind, keys, _since(rule, now), now)
         for key in keys or []:
             series.setdefault(key, [])
+        return {key: measure(series[key], rule, now) for key in sorted(series)}
+
+    def run(engine: Engine) -> None:
+        rule = _find_rule(engine, name, file)
+        now = datetime.now(UTC)
         table = Table("key", "value", "volume", "breaching", "reason")
-        for key in sorted(series):
-            m = measure(series[key], rule, now)
+        for key, m in measurements(engine, rule, now).items():
             value = "-" if m.value is None else f"{m.value:.4g}"
             table.add_row(key, value, str(m.volume), "YES" if m.breaching else "no",
                           str(m.details.get("reason", "")))  # fmt: skip
@@ -198,7 +206,7 @@ def _send_test(rule: Rule) -> None:
                 datetime.now(UTC).isoformat(),
                 None,
                 {},
-                dashboard_link(settings.dashboard_url, rule.scope.kind, key),
+                dashboard_link(settings.dashboard_url, rule.scope.kind, key, rule.metric),
             ),
         ),  # fmt: skip
         alerts_url=f"{settings.dashboard_url.rstrip('/')}/alerts",

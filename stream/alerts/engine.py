@@ -2,11 +2,17 @@
 
 Reads ``sentiment_buckets`` (1-minute rows) only, never raw articles; writes states and
 events through :mod:`stream.alerts.state`. Runs in a thread: everything here blocks.
+
+Drift rules (metric ``drift_psi``) are the exception: they read scores over a trailing
+window (:func:`stream.alerts.drift.drift_groups`), so they run on the clock only, at most
+every ``drift_interval_s``, and only when the engine was given a drift basis (the
+worker's is the current model's reference).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,8 +23,19 @@ from sqlalchemy.orm import Session
 
 from core.db import session_scope
 from core.tables import SentimentBucket
+from stream.alerts.drift import DriftBasisSource, drift_groups
 from stream.alerts.metrics import EVALUATION_SECONDS, TRANSITIONS
-from stream.alerts.rules import BUCKET_S, Bucket, Rule, evaluate, lookback_s
+from stream.alerts.rules import (
+    BUCKET_S,
+    DRIFT_METRIC,
+    Bucket,
+    Decision,
+    KeyState,
+    Rule,
+    evaluate,
+    evaluate_drift,
+    lookback_s,
+)
 from stream.alerts.state import (
     StoredRule,
     active_keys,
@@ -69,8 +86,19 @@ def _since(rule: Rule, now: datetime) -> datetime:
 
 
 class AlertEngine:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        drift: DriftBasisSource | None = None,
+        drift_interval_s: float = 0.0,
+    ) -> None:
         self.engine = engine
+        # what drift rules are measured against; None: drift rules are not evaluated
+        self.drift = drift
+        self.drift_interval_s = drift_interval_s
+        self._drift_evaluated: dict[int, datetime] = {}
+        self._drift_lock = threading.Lock()
 
     def evaluate_touched(self, scopes: Iterable[Scope], now: datetime) -> EvaluationReport:
         """Evaluate the rules whose scope a batch of articles just changed."""
@@ -90,6 +118,8 @@ class AlertEngine:
         now: datetime,
         report: EvaluationReport,
     ) -> None:
+        if stored.rule.metric == DRIFT_METRIC:
+            return  # drift moves over hours: the clock evaluates it
         scope = stored.rule.scope
         keys = touched.get(scope.kind, set())
         if scope.each:
@@ -104,8 +134,49 @@ class AlertEngine:
         report = EvaluationReport()
         with EVALUATION_SECONDS.labels("clock").time():
             for stored in self._rules():
-                self._evaluate_rule(stored, None, now, report)
+                if stored.rule.metric == DRIFT_METRIC:
+                    if self._drift_due(stored.id, now):
+                        self._evaluate_drift_rule(stored, now, report)
+                else:
+                    self._evaluate_rule(stored, None, now, report)
         return report
+
+    def _drift_due(self, rule_id: int, now: datetime) -> bool:
+        if self.drift is None:
+            return False
+        with self._drift_lock:
+            last = self._drift_evaluated.get(rule_id)
+            # a clock that went back (a replay, a test) evaluates again
+            due = (
+                last is None or now < last or (now - last).total_seconds() >= self.drift_interval_s
+            )
+            if due:
+                self._drift_evaluated[rule_id] = now
+            return due
+
+    def _evaluate_drift_rule(
+        self, stored: StoredRule, now: datetime, report: EvaluationReport
+    ) -> None:
+        assert self.drift is not None  # noqa: S101 - _drift_due checked it
+        basis = self.drift()
+        if basis is None:
+            return  # no reference yet: nothing to compare with, states stay as they are
+        rule = stored.rule
+        # the scores are read before the rule is locked: the lock is held only to move states
+        groups = drift_groups(self.engine, rule, basis, now)
+        version = basis.reference.model_version
+        with session_scope(self.engine) as session:
+            lock_rule(session, stored.id)
+            if rule.scope.each:
+                wanted = set(groups) | set(active_keys(session, stored.id))
+            else:
+                wanted = {rule.scope.key}
+            states = load_states(session, stored.id, sorted(wanted))
+            report.rules += 1
+            for key in sorted(wanted):
+                previous = states.get(key)
+                decision = evaluate_drift(groups.get(key), rule, now, previous, reference=version)
+                self._apply(session, stored, key, decision, previous, now, report)
 
     def _rules(self) -> list[StoredRule]:
         with session_scope(self.engine) as session:
@@ -136,13 +207,25 @@ class AlertEngine:
             for key in sorted(wanted):
                 previous = states.get(key)
                 decision = evaluate(series.get(key, []), rule, now, previous)
-                apply_decision(session, stored.id, key, decision, previous, now)
-                report.keys += 1
-                report.transitions += len(decision.transitions)
-                report.notifying += sum(t.notify for t in decision.transitions)
-                for t in decision.transitions:
-                    TRANSITIONS.labels(rule.name, t.to_state).inc()
-                    log.info(
-                        "alert %s[%s]: %s -> %s (value %s)",
-                        rule.name, key, t.from_state, t.to_state, t.value,
-                    )  # fmt: skip
+                self._apply(session, stored, key, decision, previous, now, report)
+
+    @staticmethod
+    def _apply(
+        session: Session,
+        stored: StoredRule,
+        key: str,
+        decision: Decision,
+        previous: KeyState | None,
+        now: datetime,
+        report: EvaluationReport,
+    ) -> None:
+        apply_decision(session, stored.id, key, decision, previous, now)
+        report.keys += 1
+        report.transitions += len(decision.transitions)
+        report.notifying += sum(t.notify for t in decision.transitions)
+        for t in decision.transitions:
+            TRANSITIONS.labels(stored.rule.name, t.to_state).inc()
+            log.info(
+                "alert %s[%s]: %s -> %s (value %s)",
+                stored.rule.name, key, t.from_state, t.to_state, t.value,
+            )  # fmt: skip

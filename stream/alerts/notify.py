@@ -46,7 +46,7 @@ from stream.alerts.channels import (
     WebhookNotifier,
 )
 from stream.alerts.metrics import DELIVERIES
-from stream.alerts.rules import BUCKET_S, Rule
+from stream.alerts.rules import BUCKET_S, DRIFT_METRIC, Rule
 
 __all__ = ["DeliveryReport", "Dispatcher", "build_notifiers", "dashboard_link"]
 
@@ -78,8 +78,10 @@ def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
     return out
 
 
-def dashboard_link(base: str, kind: str, key: str) -> str:
+def dashboard_link(base: str, kind: str, key: str, metric: str | None = None) -> str:
     base = base.rstrip("/")
+    if metric == DRIFT_METRIC:
+        return f"{base}/health"  # the drift section
     if kind == "ticker":
         return f"{base}/ticker?symbol={quote(key)}"
     if kind in ("topic", "source"):
@@ -197,7 +199,9 @@ class Dispatcher:
         for e in events:
             status = e.to_state if e.to_state in ("resolved", "realert") else "firing"
             heads: tuple[Headline, ...] = ()
-            if status != "resolved" and self.settings.top_headlines:
+            # negative headlines are no evidence of drift: its details carry the PSIs
+            drift = rule.metric == DRIFT_METRIC
+            if status != "resolved" and self.settings.top_headlines and not drift:
                 heads = top_negative_headlines(
                     session, kind, e.scope_key, e.details, self.settings.top_headlines
                 )
@@ -208,7 +212,7 @@ class Dispatcher:
                     at=e.at.isoformat(),
                     value=e.value,
                     details=dict(e.details),
-                    dashboard_url=dashboard_link(base, kind, e.scope_key),
+                    dashboard_url=dashboard_link(base, kind, e.scope_key, rule.metric),
                     headlines=heads,
                 )
             )

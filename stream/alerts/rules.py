@@ -4,7 +4,7 @@
 rules:
   - name: ticker-negative-spike
     scope: {kind: ticker, key: each}   # market | topic | ticker | source; a key or "each"
-    metric: negative_count             # negative_share | mean_score | negative_count
+    metric: negative_count             # negative_share | mean_score | negative_count | drift_psi
     window: 2m                         # a multiple of 1 minute
     condition:
       type: spike                      # threshold | spike | zscore | nodata
@@ -22,6 +22,12 @@ rules:
 Nothing here does I/O: :func:`evaluate` takes a series of 1-minute buckets and the
 previous state of (rule, key) and returns the new state and its transitions, so the
 engine, the backtest and the tests all run the very same code.
+
+The metric ``drift_psi`` is model drift (``stream.insight.drift``), not a bucket sum: the
+largest population stability index of a source's (or, scope ``market``, of all sources')
+scores over the trailing ``window`` against the model's drift reference. Such a rule takes
+a ``threshold`` condition (``>=`` or ``>``); ``min_volume`` is the articles the window
+needs. :func:`evaluate_drift` runs it through the same state machine.
 """
 
 from __future__ import annotations
@@ -43,15 +49,18 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from core.errors import ConfigError
 from core.types import ScopeKind
+from stream.insight.drift import GroupDrift
 
 __all__ = [
     "BUCKET_S",
+    "DRIFT_METRIC",
     "EACH",
     "Bucket",
     "Decision",
@@ -61,10 +70,13 @@ __all__ = [
     "RuleFile",
     "RuleFileError",
     "Transition",
+    "advance",
     "evaluate",
+    "evaluate_drift",
     "load_rules",
     "lookback_s",
     "measure",
+    "measure_drift",
     "parse_duration",
     "parse_rules",
 ]
@@ -74,7 +86,9 @@ BUCKET_S: Final = 60
 EACH: Final = "each"
 MARKET_KEY: Final = "all"  # stream.buckets.MARKET_KEY
 
-Metric = Literal["negative_share", "mean_score", "negative_count"]
+Metric = Literal["negative_share", "mean_score", "negative_count", "drift_psi"]
+# model drift (stream.insight.drift): measured from scores on the clock, not from buckets
+DRIFT_METRIC: Final = "drift_psi"
 Direction = Literal["up", "down"]
 Channel = Literal["email", "slack", "webhook"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
@@ -256,6 +270,24 @@ class Rule(_Strict):
     def _whole_minutes(cls, value: float) -> float:
         if value < BUCKET_S or value % BUCKET_S or value > 86400:
             raise ValueError("must be a whole number of minutes between 1m and 1d")
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _drift_scope(cls, value: str, info: ValidationInfo) -> str:
+        scope = info.data.get("scope")
+        if value == DRIFT_METRIC and scope is not None and scope.kind not in ("source", "market"):
+            raise ValueError("drift_psi is measured per source (or for the market), not per "
+                             f"{scope.kind}")  # fmt: skip
+        return value
+
+    @field_validator("condition")
+    @classmethod
+    def _drift_threshold(cls, value: object, info: ValidationInfo) -> object:
+        if info.data.get("metric") == DRIFT_METRIC and not (
+            isinstance(value, ThresholdCondition) and value.op in (">=", ">")
+        ):
+            raise ValueError("metric drift_psi takes a threshold condition with op >= or >")
         return value
 
     @field_validator("channels")
@@ -538,6 +570,50 @@ def _compare(value: float, op: str, level: float) -> bool:
     }[op]
 
 
+def _threshold(
+    value: float, volume: int, cond: ThresholdCondition, details: dict[str, Any]
+) -> Measurement:
+    clear = cond.value if cond.clear is None else cond.clear
+    details.update(condition="threshold", op=cond.op, threshold=cond.value, clear=clear)
+    return Measurement(
+        value, volume, _compare(value, cond.op, cond.value), _compare(value, cond.op, clear),
+        details,
+    )  # fmt: skip
+
+
+def measure_drift(
+    group: GroupDrift | None, rule: Rule, now: datetime, *, reference: str | None = None
+) -> Measurement:
+    """A ``drift_psi`` rule on one key: ``group`` is the key's drift over the window ending
+    at ``now`` (None: no article in it), ``reference`` the reference's model version."""
+    cond = rule.condition
+    assert isinstance(cond, ThresholdCondition)  # noqa: S101 - Rule validation ensures it
+    volume = group.n if group is not None else 0
+    value = group.max_psi if group is not None else None
+    details: dict[str, Any] = {
+        "metric": rule.metric,
+        "window_s": rule.window_s,
+        "window_end": now.isoformat(),
+        "volume": volume,
+        "value": value,
+        "reference": reference,
+    }
+    if group is not None:
+        details["psi"] = dict(group.psi)
+        details["worst"] = max(group.psi, key=lambda k: group.psi[k]) if group.psi else None
+        details["labels"] = dict(group.labels)
+        details["low_confidence_share"] = group.low_confidence_share
+    if value is None or volume < rule.min_volume:
+        # as for bucket metrics: too few articles never fire, nor resolve; none at all resolve
+        details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
+        return Measurement(value, volume, False, volume > 0, details)
+    details["reason"] = (
+        f"{details['worst']} PSI {value:.3f} (fires {cond.op} {cond.value:g}) "
+        f"over {volume} articles"
+    )
+    return _threshold(value, volume, cond, details)
+
+
 def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     """The rule's metric on the window ending at ``now`` and whether its condition holds."""
     cond = rule.condition
@@ -566,13 +642,8 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     assert value is not None  # noqa: S101 - `enough` checked it; narrows the type
 
     if isinstance(cond, ThresholdCondition):
-        clear = cond.value if cond.clear is None else cond.clear
-        details.update(condition="threshold", op=cond.op, threshold=cond.value, clear=clear)
         details["reason"] = f"{rule.metric} {value:.3g} (fires {cond.op} {cond.value:g})"
-        return Measurement(
-            value, volume, _compare(value, cond.op, cond.value), _compare(value, cond.op, clear),
-            details,
-        )  # fmt: skip
+        return _threshold(value, volume, cond, details)
 
     past = sums[1:]
     # history starts at the oldest window holding data: windows before the first article
@@ -620,11 +691,29 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
 def evaluate(
     series: Sequence[Bucket], rule: Rule, now: datetime, state: KeyState | None = None
 ) -> Decision:
+    """One step of the (rule, key) state machine on a series of buckets (see :func:`advance`)."""
+    if rule.metric == DRIFT_METRIC:
+        raise ValueError(f"rule {rule.name}: drift_psi is evaluated from scores, not buckets")
+    return advance(measure(series, rule, now), rule, now, state)
+
+
+def evaluate_drift(
+    group: GroupDrift | None,
+    rule: Rule,
+    now: datetime,
+    state: KeyState | None = None,
+    *,
+    reference: str | None = None,
+) -> Decision:
+    """One step of a ``drift_psi`` rule's state machine on one key (see :func:`advance`)."""
+    return advance(measure_drift(group, rule, now, reference=reference), rule, now, state)
+
+
+def advance(m: Measurement, rule: Rule, now: datetime, state: KeyState | None = None) -> Decision:
     """One step of the (rule, key) state machine: inactive -> pending -> firing -> resolved.
 
     Notifies on firing, on resolve and, while firing, every ``realert`` seconds.
     """
-    m = measure(series, rule, now)
     s = state or KeyState()
     moves: list[Transition] = []
 

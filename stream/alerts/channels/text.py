@@ -10,6 +10,7 @@ _METRIC_NAMES = {
     "negative_share": "negative share",
     "mean_score": "mean signed score",
     "negative_count": "negative articles",
+    "drift_psi": "model drift PSI",
 }
 
 
@@ -35,6 +36,8 @@ def value_text(metric: str, value: float | None) -> str:
         return f"{value:.0%}"
     if metric == "negative_count":
         return f"{value:.0f}"
+    if metric == "drift_psi":
+        return f"{value:.3f}"
     return f"{value:+.2f}"
 
 
@@ -52,6 +55,8 @@ def describe(group: AlertGroup, item: AlertItem) -> str:
     elif d.get("condition") == "zscore" and d.get("z") is not None:
         extra.append(f"z {d['z']:+.1f} vs mean {value_text(group.metric, d.get('mean'))}")
     elif d.get("condition") == "threshold":
+        if d.get("worst"):
+            extra.append(f"worst: {d['worst']}")  # drift: which statistic moved most
         extra.append(f"threshold {d.get('op')} {value_text(group.metric, d.get('threshold'))}")
     elif d.get("condition") == "nodata":
         text = (

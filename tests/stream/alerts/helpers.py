@@ -129,3 +129,43 @@ def rows(engine: Engine, sql: str, **params: object) -> list[dict[str, Any]]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def write_scored(
+    engine: Engine,
+    source: str,
+    start: datetime,
+    n: int,
+    *,
+    mix: tuple[float, float, float],
+    confidence: float,
+    seed: int,
+    every: timedelta = timedelta(minutes=1),
+) -> None:
+    """``n`` articles of ``source`` from ``start``, one each ``every``, whose predicted
+    label is drawn with weights ``mix`` (negative, neutral, positive) at ``confidence``:
+    a stream of scores crafted to look like (or unlike) a drift reference."""
+    rng = random.Random(seed)
+    articles, scores = [], []
+    for i in range(n):
+        url = f"https://news.test/{source}/{seed}/{i}"
+        title = f"{source} {' '.join(rng.sample(_WORDS, 6))} {rng.randint(10, 99_999)}"
+        when = start + i * every
+        aid = hashlib.sha256(url.encode()).hexdigest()
+        label = rng.choices(range(3), weights=mix)[0]
+        p = [(1 - confidence) / 2] * 3
+        p[label] = confidence
+        articles.append(
+            Article(id=aid, source=source, url=url, title=title, published_at=when,
+                    fetched_at=when)
+        )  # fmt: skip
+        scores.append(
+            ArticleScored(
+                article_id=aid, source=source, title=title, url=url, published_at=when,
+                model_name="test", model_version="v1",
+                sentiment=("negative", "neutral", "positive")[label],
+                p_negative=p[0], p_neutral=p[1], p_positive=p[2], score=p[2] - p[0],
+                topic="Markets", received_at=when, scored_at=when,
+            )
+        )  # fmt: skip
+    persist_batch(engine, BatchWrite(articles, scores, []), (60,))

@@ -139,3 +139,73 @@ def test_a_negative_burst_through_the_worker_notifies_every_channel(
     )
     report = tmp_path / "alert-latency.json"
     report.write_text(json.dumps(latency))
+
+
+def test_drift_through_the_worker_raises_the_built_in_model_drift_alert(
+    db: Engine,
+    kafka_bootstrap: str,
+    service_env: dict[str, str],
+    tmp_path: Path,
+    http_receiver: HttpReceiver,
+) -> None:
+    """The worker stores the built-in drift rule beside the example rules, and its clock
+    measures the scores it wrote against the model's drift reference: a source whose
+    news is all bad (the reference expects mostly neutral) is announced once."""
+    from stream.insight.drift import DRIFT_RULE, DriftReference
+
+    registry = tmp_path / "models"
+    registry.mkdir()
+    DriftReference(
+        model_version="lexicon",
+        n=1000,
+        labels={"negative": 0.1, "neutral": 0.8, "positive": 0.1},
+        mean_confidence=0.7,
+        low_confidence=0.5,
+        low_confidence_share=0.1,
+        confidence_hist=[0.1, 0.2, 0.3, 0.2, 0.1, 0.1],
+        oov_share=None,
+    ).save(registry)
+    env = {
+        **service_env,
+        "FINSENT_MODEL__CLASSIFIER": "lexicon",
+        "FINSENT_MODEL__REGISTRY_DIR": str(registry),
+        "FINSENT_ALERTS__WEBHOOK_URL": http_receiver.url(WEBHOOK_PATH),
+        "FINSENT_ALERTS__EVALUATION_INTERVAL_S": "1",
+        "FINSENT_ALERTS__DRIFT_INTERVAL_S": "1",
+        "FINSENT_ALERTS__DISPATCH_INTERVAL_S": "0.5",
+        "FINSENT_ALERTS__GROUP_WAIT_S": "0",
+        "FINSENT_ALERTS__GROUP_INTERVAL_S": "0",
+    }
+    bad = [
+        h
+        for h in script(seed=7, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 40, 1))
+        if h.burst
+    ]
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_for(lambda: count(db, "SELECT count(*) FROM alert_rules") >= 5, 120, "rules synced")
+        messages = [
+            (None, json.dumps(_payload(h.title, "TSLA", f"drift-{i}")).encode())
+            for i, h in enumerate(bad)
+        ]
+        publish(kafka_bootstrap, service_env["FINSENT_KAFKA__RAW_TOPIC"], messages)
+
+        def drift_hooks() -> list[Any]:
+            return [
+                r for r in http_receiver.delivered(WEBHOOK_PATH) if r.body["rule"] == DRIFT_RULE
+            ]
+
+        wait_for(lambda: bool(drift_hooks()), 120, "the model-drift notification")
+        time.sleep(3)  # the clock keeps evaluating: no second message may follow
+    finally:
+        _stop(worker)
+
+    with db.connect() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM alert_rules")}
+    assert {DRIFT_RULE, RULE} <= names, "the example rules and the built-in rule are both stored"
+    hooks = drift_hooks()
+    assert len(hooks) == 1, log.read_text()[-3000:]
+    [alert] = hooks[0].body["alerts"]
+    assert alert["key"] == "e2e-wire" and alert["status"] == "firing"
+    assert alert["details"]["volume"] == len(bad) and alert["value"] >= 0.25

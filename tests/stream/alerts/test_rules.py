@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stream.alerts.backtest import BacktestEvent, replay
-from stream.alerts.rules import Bucket, KeyState, Rule, RuleFileError, evaluate, parse_rules
+from stream.alerts.rules import (
+    Bucket,
+    KeyState,
+    Rule,
+    RuleFileError,
+    evaluate,
+    evaluate_drift,
+    parse_rules,
+)
+from stream.insight.drift import GroupDrift
 
 BASE = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -260,3 +269,110 @@ def test_a_bare_list_is_accepted_and_errors_still_point_at_lines() -> None:
     with pytest.raises(RuleFileError) as caught:
         parse_rules(bare.replace("ratio: 3", "ratio: -1"), filename="f.yaml")
     assert caught.value.problems[0].line == 7
+
+
+# ---------------------------------------------------------------- drift rules (pure)
+
+DRIFT = """\
+rules:
+  - name: d
+    scope: {kind: source, key: each}
+    metric: drift_psi
+    window: 1d
+    condition: {type: threshold, op: ">=", value: 0.25, clear: 0.1}
+    min_volume: 30
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [
+        (DRIFT.replace("kind: source", "kind: ticker"), 4, "rules[0].metric", "per source"),
+        (DRIFT.replace("kind: source, key: each", "kind: topic"), 4, "rules[0].metric", "topic"),
+        (
+            DRIFT.replace(
+                '{type: threshold, op: ">=", value: 0.25, clear: 0.1}', "{type: spike, ratio: 3}"
+            ),
+            6,
+            "rules[0].condition",
+            "threshold",
+        ),  # fmt: skip
+        (
+            DRIFT.replace('op: ">="', 'op: "<="').replace("clear: 0.1", "clear: 0.3"),
+            6,
+            "rules[0].condition",
+            "op >= or >",
+        ),  # fmt: skip
+        (DRIFT.replace("clear: 0.1", "clear: 0.3"), 6, "rules[0].condition", "at or below"),
+        (DRIFT.replace("window: 1d", "window: 2d"), 5, "rules[0].window", "between 1m and 1d"),
+    ],
+)
+def test_invalid_drift_rules_name_the_line_and_field(
+    text: str, line: int, field: str, message: str
+) -> None:
+    with pytest.raises(RuleFileError) as caught:
+        parse_rules(text, filename="rules.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.field) == (line, field), str(caught.value)
+    assert message in problem.message
+
+
+def test_drift_rules_for_a_source_and_the_market_are_valid() -> None:
+    r = parse_rules(DRIFT).rules[0]
+    assert (r.metric, r.window_s, r.scope.each) == ("drift_psi", 86400, True)
+    market = parse_rules(DRIFT.replace("{kind: source, key: each}", "{kind: market}")).rules[0]
+    assert market.scope.key == "all"
+    assert Rule.model_validate(r.spec()) == r
+
+
+def test_the_example_files_commented_drift_rule_is_valid() -> None:
+    from stream.alerts.agents import EXAMPLE_RULES
+
+    lines = EXAMPLE_RULES.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if "# - name: market-drift-watch" in line)
+    block = []
+    for line in lines[first:]:
+        if not line.strip().startswith("#"):
+            break
+        block.append(line.replace("# ", "", 1))
+    rules = parse_rules("rules:\n" + "\n".join(block) + "\n").rules
+    assert [(r.name, r.metric, r.scope.kind) for r in rules] == [
+        ("market-drift-watch", "drift_psi", "market")
+    ]
+
+
+def _group(n: int, psi: float) -> GroupDrift:
+    return GroupDrift(
+        day=BASE.date(), source="wire", n=n, labels={"negative": 0.8}, mean_confidence=0.5,
+        low_confidence_share=0.5, oov_share=None, psi={"labels": psi, "confidence": psi / 2},
+    )  # fmt: skip
+
+
+def test_drift_fires_with_volume_holds_through_thin_data_and_resolves_below_clear() -> None:
+    r = parse_rules(DRIFT).rules[0]
+    steps = [
+        (_group(100, 0.05), "inactive", ()),
+        (_group(10, 0.9), "inactive", ()),  # too few articles: not drift yet
+        (_group(100, 0.4), "firing", ("pending", "firing")),
+        (_group(100, 0.2), "firing", ()),  # below the level, above clear: hysteresis
+        (_group(5, 0.0), "firing", ()),  # thin data does not resolve
+        (_group(100, 0.05), "resolved", ("resolved",)),
+        (_group(100, 0.5), "firing", ("pending", "firing")),
+        (None, "resolved", ("resolved",)),  # no article at all in the window
+    ]
+    state = None
+    for i, (group, expected, moves) in enumerate(steps):
+        now = BASE + timedelta(minutes=10 * i)
+        decision = evaluate_drift(group, r, now, state, reference="v1")
+        assert decision.state.state == expected, f"step {i}"
+        assert tuple(t.to_state for t in decision.transitions) == moves, f"step {i}"
+        state = decision.state
+    firing = evaluate_drift(_group(100, 0.4), r, BASE, None, reference="v1").transitions[-1]
+    assert firing.notify and firing.value == 0.4
+    assert firing.details["worst"] == "labels" and firing.details["reference"] == "v1"
+    assert "labels PSI 0.400" in firing.details["reason"]
+
+
+def test_a_drift_rule_is_never_evaluated_on_buckets() -> None:
+    with pytest.raises(ValueError, match="not buckets"):
+        evaluate(series([(10, 2)]), parse_rules(DRIFT).rules[0], BASE)
