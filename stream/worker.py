@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -61,19 +61,25 @@ class BatchProcessor:
         self._first_article_at: float | None = None
         self._model_labels: tuple[str, str, str] | None = None
 
-    def process(self, messages: Sequence[RawMessage]) -> BatchWrite:
-        """Runs in a thread: classification and the database must not block the event loop."""
+    def score(self, messages: Sequence[RawMessage]) -> tuple[BatchWrite, float]:
+        """Runs in a thread: classification must not block the event loop. Returns the
+        batch and the seconds it took."""
         t0 = time.perf_counter()
         batch = score_batch(messages, self.classifier, tagger=self.tagger)
-        t1 = time.perf_counter()
+        elapsed = time.perf_counter() - t0
         self._publish_model_info()
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
-        batch = self._persist_with_retry(batch, batch_ms=(t1 - t0) * 1000)
-        t2 = time.perf_counter()
-        metrics.PHASE_SECONDS.labels("score").inc(t1 - t0)
-        metrics.PHASE_SECONDS.labels("persist").inc(t2 - t1)
-        metrics.BATCH_SECONDS.observe(t2 - t0)
-        metrics.BATCH_SIZE.observe(len(messages))
+        metrics.PHASE_SECONDS.labels("score").inc(elapsed)
+        return batch, elapsed
+
+    def persist(self, batch: BatchWrite, score_s: float, size: int) -> BatchWrite:
+        """Runs in a thread; retries while the database is down (see _persist_with_retry)."""
+        t0 = time.perf_counter()
+        batch = self._persist_with_retry(batch, batch_ms=score_s * 1000)
+        elapsed = time.perf_counter() - t0
+        metrics.PHASE_SECONDS.labels("persist").inc(elapsed)
+        metrics.BATCH_SECONDS.observe(score_s + elapsed)
+        metrics.BATCH_SIZE.observe(size)
         for letter in batch.dead_letters:
             metrics.DEAD_LETTERS.labels(letter.stage).inc()
         self.batches_total += 1
@@ -174,6 +180,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _exit_for_redelivery() -> NoReturn:
+    """A restarted agent would never see the batch it held unacked again, and its offsets
+    could never be committed past it. Exit instead: the next process gets the batch
+    redelivered (finsent up/demo restart the worker). Call from an ``except`` block."""
+    log.exception("the scoring agent failed; exiting so that the batch is redelivered")
+    logging.shutdown()
+    os._exit(70)
+
+
 def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor) -> faust.App:
     tansu: dict[str, Any] = (
         # the embedded broker makes group joins wait half the session timeout (STACK-NOTES)
@@ -229,27 +244,53 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 delay = min(delay * 2, 10.0)
 
     async def score(stream: faust.StreamT[Any]) -> None:
-        async for events in cast(faust.Stream[Any], stream).noack_take(batch_size, within=within):
-            messages = [
-                RawMessage(
-                    topic=e.message.topic,
-                    partition=e.message.partition,
-                    offset=e.message.offset,
-                    key=e.message.key,
-                    value=e.message.value,
-                )
-                for e in events
-            ]
-            batch = await asyncio.to_thread(processor.process, messages)
-            t0 = time.perf_counter()
-            await publish(batch)
-            metrics.PHASE_SECONDS.labels("publish").inc(time.perf_counter() - t0)
-            for event in events:
-                await stream.ack(event)
+        async def store(events: Sequence[Any], batch: BatchWrite, score_s: float) -> None:
+            """Persist, publish, then ack: offsets move only past rows committed and sent."""
+            try:
+                batch = await asyncio.to_thread(processor.persist, batch, score_s, len(events))
+                t0 = time.perf_counter()
+                await publish(batch)
+                metrics.PHASE_SECONDS.labels("publish").inc(time.perf_counter() - t0)
+                for event in events:
+                    await stream.ack(event)
+            except Exception:
+                # fail now, not when the next batch arrives: a quiet topic would otherwise
+                # hold the failed batch unacked for ever
+                _exit_for_redelivery()
             if batch.dead_letters:
                 log.warning(
-                    "%d message(s) sent to %s", len(batch.dead_letters), dlq_topic.get_topic_name()
+                    "%d message(s) sent to %s",
+                    len(batch.dead_letters),
+                    dlq_topic.get_topic_name(),
                 )
+
+        # Two stages in flight: the next batch is classified (onnxruntime, no GIL) while
+        # the previous one is written (PostgreSQL). Batches are still stored, published
+        # and acked strictly in order: a batch's store starts after the previous one's ends.
+        storing: asyncio.Task[None] | None = None
+        try:
+            async for events in cast(faust.Stream[Any], stream).noack_take(
+                batch_size, within=within
+            ):
+                messages = [
+                    RawMessage(
+                        topic=e.message.topic,
+                        partition=e.message.partition,
+                        offset=e.message.offset,
+                        key=e.message.key,
+                        value=e.message.value,
+                    )
+                    for e in events
+                ]
+                batch, score_s = await asyncio.to_thread(processor.score, messages)
+                if storing is not None:
+                    await storing
+                storing = asyncio.create_task(store(list(events), batch, score_s))
+            if storing is not None:
+                await storing
+        finally:
+            if storing is not None and not storing.done():
+                storing.cancel()
 
     @app.agent(raw_topic, concurrency=1)
     async def score_articles(stream: faust.StreamT[Any]) -> None:
@@ -258,12 +299,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
         except asyncio.CancelledError:
             raise
         except Exception:
-            # A restarted agent would never see the batch it held unacked again, and its
-            # offsets could never be committed past it. Exit instead: the next process gets
-            # the batch redelivered (finsent up/demo restart the worker).
-            log.exception("the scoring agent failed; exiting so that the batch is redelivered")
-            logging.shutdown()
-            os._exit(70)
+            _exit_for_redelivery()
 
     if settings.alerts.enabled:
         from stream.alerts.agents import register_alerting
