@@ -172,17 +172,23 @@ def clean_text(text: str) -> str:
     they break JSON encoders). Runs a second pass when the first one revealed markup,
     because many feeds escape their HTML twice (``&lt;p&gt;``).
     """
-    result = _strip_markup(text)
-    if _LEFTOVER_TAG.search(result):
+    result = text
+    # fast paths: most headlines hold no markup, no entity and no invisible character,
+    # and a replay of a million rows spent most of its time proving it character by character
+    if "<" in result or "&" in result:
         result = _strip_markup(result)
-    # entities the parser leaves alone (e.g. a double-escaped "&amp;amp;")
-    result = html.unescape(result)
+        if _LEFTOVER_TAG.search(result):
+            result = _strip_markup(result)
+        # entities the parser leaves alone (e.g. a double-escaped "&amp;amp;")
+        result = html.unescape(result)
     result = unicodedata.normalize("NFC", result)
-    result = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch
-        for ch in result
-        if unicodedata.category(ch) not in _DROP_CATEGORIES
-    )
+    # isprintable() is False for every Cc/Cf/Cs/Co character (and for spaces other than " ")
+    if not result.isprintable():
+        result = "".join(
+            " " if unicodedata.category(ch) == "Cc" else ch
+            for ch in result
+            if unicodedata.category(ch) not in _DROP_CATEGORIES
+        )
     return _WHITESPACE.sub(" ", result).strip()
 
 
