@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from sqlalchemy import Connection, Engine
 
+from dashboard.api.schemas import ErrorOut
 from dashboard.auth import AuthConfig
 from dashboard.timerange import RangeError, TimeRange, resolve_range
 
-__all__ = ["ConnDep", "RangeDep", "OptionalRangeDep", "require_auth"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ConnDep",
+    "OptionalRangeDep",
+    "RangeDep",
+    "reject_nul",
+    "require_auth",
+]
+
+# What every /api/v1 route may answer besides success (the OpenAPI description says so).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "auth is on and the credentials are missing or wrong"},
+    422: {"model": ErrorOut, "description": "invalid parameters"},
+}
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
@@ -34,12 +48,22 @@ def require_auth(request: Request) -> None:
         )
 
 
+def reject_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL: a parameter carrying one is bad input, not a 500."""
+    values = [v for _, v in request.query_params.multi_items()]  # every value of a repeated key
+    values += map(str, request.path_params.values())
+    if any("\x00" in v for v in values):
+        raise HTTPException(422, "parameters must not contain NUL characters")
+
+
 def _range(
     range_: Annotated[
         str | None,
         Query(
             alias="range",
             description="preset: 15m, 1h, 6h, 24h, 7d, 30d, 90d, 1y (or Nm/Nh/Nd/Nw/Ny)",
+            # documented, checked by resolve_range (whose messages say what is wrong)
+            json_schema_extra={"pattern": r"^\s*[0-9]{1,4}[mhdwy]\s*$"},
         ),
     ] = None,
     start: Annotated[datetime | None, Query(description="ISO 8601; naive means UTC")] = None,
@@ -56,6 +80,8 @@ def _range(
         return resolve_range(preset=range_, start=start, end=end, step_s=step)
     except RangeError as exc:
         raise HTTPException(422, str(exc)) from exc
+    except OverflowError as exc:  # e.g. end=0010-01-01 with range=10y
+        raise HTTPException(422, "the range reaches beyond the dates supported") from exc
 
 
 def _required_range(rng: Annotated[TimeRange | None, Depends(_range)]) -> TimeRange:

@@ -6,16 +6,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 
 from core.config import Settings, get_settings
 from core.errors import ConfigError
-from dashboard.api.deps import require_auth
+from dashboard.api.deps import ERROR_RESPONSES, reject_nul, require_auth
+from dashboard.api.schemas import ErrorOut
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_auth)], tags=["insight"])
+router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(require_auth), Depends(reject_nul)],
+    responses=ERROR_RESPONSES,
+    tags=["insight"],
+)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "no such article"}
+}
 
 ArticleIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -35,7 +44,7 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-@router.get("/articles/{article_id}/explanation")
+@router.get("/articles/{article_id}/explanation", responses=NOT_FOUND)
 def explanation(
     article_id: ArticleIdPath, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -56,8 +65,23 @@ class LabelIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
     model_version: str | None = Field(None, max_length=100)
 
+    @field_validator("by", "topic", "note", "model_version")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL: bad input, not a 500
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
-@router.post("/articles/{article_id}/labels", status_code=201)
+
+@router.post(
+    "/articles/{article_id}/labels",
+    status_code=201,
+    responses={
+        **NOT_FOUND,
+        400: {"model": ErrorOut, "description": "the body is not JSON"},
+    },
+)
 def add_labels(article_id: ArticleIdPath, body: LabelIn, engine: EngineDep) -> dict[str, Any]:
     from stream.insight.feedback import add_label
 

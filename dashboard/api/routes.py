@@ -13,13 +13,21 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from dashboard import queries as q
-from dashboard.api.deps import ConnDep, OptionalRangeDep, RangeDep, require_auth
+from dashboard.api.deps import (
+    ERROR_RESPONSES,
+    ConnDep,
+    OptionalRangeDep,
+    RangeDep,
+    reject_nul,
+    require_auth,
+)
 from dashboard.api.schemas import (
     AlertEventOut,
     AlertEventsOut,
     ArticleDetailOut,
     ArticleOut,
     ArticlePageOut,
+    ErrorOut,
     HealthOut,
     ScopeKind,
     SeriesOut,
@@ -28,12 +36,18 @@ from dashboard.api.schemas import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_auth)], tags=["history"])
+router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(require_auth), Depends(reject_nul)],
+    responses=ERROR_RESPONSES,
+    tags=["history"],
+)
 
 Format = Literal["json", "csv"]
 FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 KeyList = Annotated[list[str], Query(max_length=50)]
 MAX_KEY_CHARS = 200
+MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id is bad input, not a 500
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
 }
@@ -139,7 +153,11 @@ def get_articles(
     return ArticlePageOut(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/articles/{article_id}", response_model=ArticleDetailOut)
+@router.get(
+    "/articles/{article_id}",
+    response_model=ArticleDetailOut,
+    responses={404: {"model": ErrorOut, "description": "no such article"}},
+)
 def get_article(
     conn: ConnDep,
     article_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="sha256 hex")],
@@ -157,7 +175,7 @@ def get_alerts(
     rng: OptionalRangeDep,
     scope: Annotated[ScopeKind | None, Query()] = None,
     key: Annotated[str | None, Query(min_length=1, max_length=MAX_KEY_CHARS)] = None,
-    rule_id: Annotated[int | None, Query(ge=1)] = None,
+    rule_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     state: Annotated[
         list[Literal["pending", "firing", "resolved", "inactive", "realert"]], Query()
     ] = [],  # noqa: B006

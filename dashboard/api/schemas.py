@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,7 @@ __all__ = [
     "ArticleOut",
     "ArticlePageOut",
     "EntityOut",
+    "ErrorOut",
     "HealthOut",
     "ScoreOut",
     "SeriesOut",
@@ -23,6 +24,12 @@ __all__ = [
 ]
 
 ScopeKind = Literal["market", "topic", "ticker", "source"]
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx body: a message, or (bad parameters caught by FastAPI) a list of errors."""
+
+    detail: str | list[dict[str, Any]]
 
 
 class SeriesPointOut(BaseModel):
