@@ -94,6 +94,8 @@ def _run(
         )
         sink = publisher
 
+    from stream.ingest.metrics import MetricsServer
+
     async def main() -> PumpStats:
         # SIGTERM (how `finsent demo` stops its children) ends the run like Ctrl-C: the
         # pump's cleanup flushes what was accepted instead of dying with it in a buffer
@@ -104,7 +106,9 @@ def _run(
         return await pump(source, sink, limit=limit)
 
     try:
-        return asyncio.run(main())
+        # dry runs publish nothing: no metrics
+        with MetricsServer(0 if dry_run else settings.ingest.metrics_port):
+            return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("stopped; what was accepted has been flushed")
         return None

@@ -31,6 +31,7 @@ import httpx
 from core.config import IngestSettings
 from core.errors import IngestError
 from core.schemas import Article
+from stream.ingest import metrics
 from stream.ingest.feed_config import FeedConfig
 from stream.ingest.normalize import make_article
 
@@ -364,6 +365,7 @@ class FeedPoller:
         """
         state = self.states.setdefault(feed.name, FeedState())
         state.polls += 1
+        started = time.monotonic()
         try:
             response = await self._fetch(feed, state)
             if response.status == 304:
@@ -382,7 +384,15 @@ class FeedPoller:
         except FeedError as exc:
             state.failures += 1
             state.last_error = exc.message
+            metrics.FETCH_SECONDS.labels(feed.name).observe(time.monotonic() - started)
+            metrics.FETCHES.labels(feed.name, exc.kind).inc()
+            metrics.ERRORS.labels(feed.name, exc.kind).inc()
             raise
+        metrics.FETCH_SECONDS.labels(feed.name).observe(time.monotonic() - started)
+        metrics.FETCHES.labels(feed.name, "not_modified" if result.not_modified else "ok").inc()
+        metrics.LAST_SUCCESS.labels(feed.name).set_to_current_time()
+        if result.bad_entries:
+            metrics.ERRORS.labels(feed.name, "bad_entry").inc(result.bad_entries)
         if state.failures:
             log.info("feed %s: recovered after %d failed polls", feed.name, state.failures)
         state.failures = 0
@@ -475,6 +485,8 @@ class FeedPoller:
                     state = self.states[feed.name]
                     state.failures += 1
                     state.last_error = "internal error"
+                    metrics.FETCHES.labels(feed.name, "internal").inc()
+                    metrics.ERRORS.labels(feed.name, "internal").inc()
                     delay = backoff_delay(
                         state.failures, interval, cap=self.backoff_max_s, rng=self._rng
                     )

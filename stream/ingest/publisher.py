@@ -17,6 +17,7 @@ from typing import Any
 from core.config import KafkaSettings
 from core.errors import IngestError
 from core.schemas import Article
+from stream.ingest import metrics
 from stream.ingest.dedup import RecentIds
 
 with warnings.catch_warnings():
@@ -131,18 +132,20 @@ class ArticlePublisher:
             raise IngestError(f"cannot publish to {self.topic}: {exc}") from exc
         with self._lock:
             self._sent += 1
-        future.add_callback(self._on_success)
-        future.add_errback(self._on_failure, article.id)
+        future.add_callback(self._on_success, article.source)
+        future.add_errback(self._on_failure, article.id, article.source)
         return True
 
-    def _on_success(self, _metadata: object) -> None:
+    def _on_success(self, source: str, _metadata: object) -> None:
         with self._lock:
             self._published += 1
+        metrics.ARTICLES_PUBLISHED.labels(source).inc()
 
-    def _on_failure(self, article_id: str, exc: BaseException) -> None:
+    def _on_failure(self, article_id: str, source: str, exc: BaseException) -> None:
         self._seen.discard(article_id)
         with self._lock:
             self._failed += 1
+        metrics.ERRORS.labels(source, "publish").inc()
         log.error("article %s not delivered to %s: %s", article_id, self.topic, exc)
 
     def flush(self, timeout: float | None = None) -> None:

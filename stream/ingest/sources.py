@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from core.schemas import Article
+from stream.ingest import metrics
 from stream.ingest.dedup import RecentIds
 
 __all__ = [
@@ -111,6 +112,7 @@ async def pump(source: ArticleSource, sink: ArticleSink, *, limit: int | None = 
                     break
             else:
                 stats.repeats += 1
+                metrics.DUPLICATES_DROPPED.labels(article.source).inc()
     finally:
         # close the generator here, not at garbage collection, so its own cleanup
         # (feed tasks, open files) runs while the loop is still alive

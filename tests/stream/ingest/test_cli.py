@@ -26,6 +26,8 @@ runner = CliRunner()
 def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # the commands read get_settings(), which is cached; no `finsent up` state is found here
     monkeypatch.setenv("FINSENT_DATA_DIR", str(tmp_path / "data"))
+    # in-process runs: no metrics server on the shared default port (test_metrics serves one)
+    monkeypatch.setenv("FINSENT_INGEST__METRICS_PORT", "0")
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     get_settings.cache_clear()
     yield

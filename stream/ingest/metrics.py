@@ -1,0 +1,93 @@
+"""Prometheus metrics of ingest (served on IngestSettings.metrics_port while a command runs).
+
+``source`` is a feed's configured name for fetch metrics, and an article's ``source`` for
+what is published or dropped as a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from core.errors import IngestError
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+__all__ = [
+    "ARTICLES_PUBLISHED",
+    "DUPLICATES_DROPPED",
+    "ERRORS",
+    "FETCHES",
+    "FETCH_SECONDS",
+    "LAST_SUCCESS",
+    "MetricsServer",
+]
+
+log = logging.getLogger(__name__)
+
+FETCHES = Counter(
+    "finsent_ingest_fetches_total",
+    "Feed polls by outcome: ok, not_modified, or the error kind "
+    "(timeout, http, too_large, redirects, network, parse, internal)",
+    ["source", "outcome"],
+)
+FETCH_SECONDS = Histogram(
+    "finsent_ingest_fetch_seconds",
+    "Time of one feed poll: request, body and parsing",
+    ["source"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ARTICLES_PUBLISHED = Counter(
+    "finsent_ingest_articles_published_total",
+    "Articles acknowledged by the broker",
+    ["source"],
+)
+DUPLICATES_DROPPED = Counter(
+    "finsent_ingest_duplicates_dropped_total",
+    "Articles not published again: their id was published recently",
+    ["source"],
+)
+ERRORS = Counter(
+    "finsent_ingest_errors_total",
+    "Errors by kind: a failed poll (its error kind), an unusable feed entry (bad_entry), "
+    "an article the broker did not acknowledge (publish)",
+    ["source", "kind"],
+)
+LAST_SUCCESS = Gauge(
+    "finsent_ingest_last_success_timestamp_seconds",
+    "Unix time of the last successful poll of a feed (304 Not Modified included)",
+    ["source"],
+)
+
+
+class MetricsServer:
+    """``/metrics`` on 127.0.0.1 for as long as the ``with`` block runs; port 0: none."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> MetricsServer:
+        if self.port:
+            try:
+                self._server, self._thread = start_http_server(self.port, addr="127.0.0.1")
+            except OSError as exc:
+                raise IngestError(
+                    f"cannot serve metrics on 127.0.0.1:{self.port}: {exc.strerror}; "
+                    "set FINSENT_INGEST__METRICS_PORT to a free port (0 turns metrics off)"
+                ) from exc
+            log.info("metrics on http://127.0.0.1:%d/metrics", self.port)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(5)
+            self._server = self._thread = None
