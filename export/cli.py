@@ -102,7 +102,7 @@ def export_command(
     ] = None,
     quantization: Annotated[
         list[str] | None,
-        typer.Option(help="Presets to try (repeat); the best passing one ships."),
+        typer.Option(help="Presets to try (repeat), fastest first; the first passing one ships."),
     ] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset (>= 17).")] = 17,
     max_length: Annotated[

@@ -54,14 +54,18 @@ def eval_sets() -> dict[str, LabelledSet]:
 @pytest.fixture(scope="session")
 def exported(tiny_checkpoint: Path, eval_sets: dict[str, LabelledSet], tmp_path_factory):
     from export.build import build_artifact
+    from export.config import ExportConfig
 
     out = tmp_path_factory.mktemp("artifact") / "student-int8"
+    # the default presets, plus static QDQ (not tried by default) to keep it covered
+    presets = (*ExportConfig().quantization, "static-qdq")
     return build_artifact(
         tiny_checkpoint,
         out,
         parity_texts=TEXTS,
         eval_sets=eval_sets,
         calibration_texts=TEXTS,
+        config=ExportConfig(quantization=presets),
         work_dir=tmp_path_factory.mktemp("work"),
         version="tiny-test-1",
     )

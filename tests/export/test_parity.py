@@ -94,7 +94,10 @@ def test_int8_agrees_with_fp32(exported, tiny_checkpoint, model):
     assert label_agreement(q_topic, f_topic) >= 0.99
 
 
-@pytest.mark.parametrize("preset", ["dynamic-per-channel", "static-qdq"])
+PRESETS = ["dynamic-per-channel", "dynamic-per-token", "blockwise-int8", "static-qdq"]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
 def test_candidates_within_gates(exported, preset):
     cand = next(c for c in exported.candidates if c.preset == preset)
     assert cand.passed, cand.failures
@@ -102,7 +105,7 @@ def test_candidates_within_gates(exported, preset):
     assert all(points <= 0.5 for d in cand.drops.values() for points in d.values())
 
 
-@pytest.mark.parametrize("preset", ["dynamic-per-channel", "static-qdq"])
+@pytest.mark.parametrize("preset", PRESETS)
 def test_every_encoder_matmul_is_quantized(exported, tiny_checkpoint, preset):
     """6 weight matmuls per layer (Q, K, V, attention out, FFN in, FFN out) become int8;
     only the two heads stay fp32."""
@@ -115,6 +118,62 @@ def test_dynamic_graph_uses_integer_matmuls(exported):
     cand = next(c for c in exported.candidates if c.preset == "dynamic-per-channel")
     ops = {n.op_type for n in onnx.load(str(cand.path)).graph.node}
     assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
+
+
+def test_first_passing_preset_ships(exported):
+    """Presets are listed fastest first; the first within the gates ships."""
+    order = [c.preset for c in exported.candidates]
+    assert order == list(ExportConfig().quantization) + ["static-qdq"]
+    assert exported.chosen is next(c for c in exported.candidates if c.passed)
+    assert exported.card.graph["quantization"]["name"] == exported.chosen.preset
+
+
+def _op_counts(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in onnx.load(str(path)).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts
+
+
+def test_per_token_graph_is_int8_per_row(exported, tiny_checkpoint):
+    """Every encoder weight MatMul is a MatMulInteger fed by a per-row QuantizeLinear;
+    no per-tensor DynamicQuantizeLinear is left for them; the heads stay fp32 Gemm."""
+    _, _, layers = encoder_shape(tiny_checkpoint)
+    cand = next(c for c in exported.candidates if c.preset == "dynamic-per-token")
+    ops = _op_counts(cand.path)
+    assert ops["MatMulInteger"] == 6 * layers
+    assert ops["QuantizeLinear"] == 6 * layers
+    assert "DynamicQuantizeLinear" not in ops and "DynamicQuantizeMatMul" not in ops
+    assert cand.census["float_heads"] == 2  # the heads: fp32 (Gemm -> MatMul + Add)
+    graph = onnx.load(str(cand.path)).graph
+    quant = [n for n in graph.node if n.op_type == "QuantizeLinear"]
+    assert all(a.i == 0 for n in quant for a in n.attribute if a.name == "axis")
+    # the embedding table is int8 too (the stock dynamic quantizer's Gather)
+    assert "encoder.embeddings.word_embeddings.weight_quantized" in {
+        i.name for i in graph.initializer
+    }
+
+
+def test_per_token_results_do_not_depend_on_batch_mates(exported, tiny_checkpoint):
+    """Per-token scales: a text's int8 logits are the same alone or beside a long text
+    (per-tensor dynamic int8 moves them; see the test above)."""
+    cand = next(c for c in exported.candidates if c.preset == "dynamic-per-token")
+    int8 = _runner(cand.path, tiny_checkpoint, 0)
+    alone = int8.run(*int8.encode(["Short"]))
+    batched = int8.run(*int8.encode(["Short", HELD_OUT[2]]))
+    for head in (0, 1):
+        assert max_abs_diff(alone[head][0], batched[head][0]) <= 1e-4
+
+
+def test_blockwise_graph_uses_matmul_nbits(exported, tiny_checkpoint):
+    _, _, layers = encoder_shape(tiny_checkpoint)
+    cand = next(c for c in exported.candidates if c.preset == "blockwise-int8")
+    ops = _op_counts(cand.path)
+    assert ops["MatMulNBits"] == 6 * layers
+    nbits = [n for n in onnx.load(str(cand.path)).graph.node if n.op_type == "MatMulNBits"]
+    attrs = {a.name: a.i for a in nbits[0].attribute}
+    assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4
+    assert cand.census["float_heads"] == 2
 
 
 def test_graph_contract(artifact):
