@@ -111,8 +111,8 @@ PRESETS: dict[str, QuantizationConfig] = {
     # (sentiment / topic agreement, worst metric drop): distilled L6 99.21 / 99.39 %,
     # 0.18 pt (dynamic-per-channel: 98.26 / 98.25 %, 0.72 pt); distilled L3 99.34 /
     # 99.32 %, 0.19 pt (98.08 / 98.06 %, 0.52 pt). Speed (onnxruntime CPU, 2,000
-    # headlines in batches of 64, 1 thread, loaded 2-core box): L6 138 vs 158
-    # headlines/s per-tensor, L3 271 vs 265; fp32 L6 53. See export/README.md.
+    # headlines in batches of 64, shared 2-core box): L6 0.82-0.87x per-tensor int8
+    # (1 thread 119-138 vs 145-158 headlines/s; fp32 53), L3 1.02x. See export/README.md.
     "dynamic-per-token": QuantizationConfig(
         name="dynamic-per-token", activation_scale="token", op_types=("MatMul", "Gather")
     ),
