@@ -33,6 +33,7 @@ from core.schemas import DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
 from stream import metrics
 from stream.classifiers import load_classifier
+from stream.faust_tansu import TansuApp
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, score_batch
 from stream.tagging import load_tagger
@@ -194,7 +195,9 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
         # the embedded broker makes group joins wait half the session timeout (STACK-NOTES)
         {"broker_session_timeout": 6.0, "broker_heartbeat_interval": 2.0} if kafka.embedded else {}
     )
-    app = faust.App(
+    # the embedded broker holds consumer fetches for faust's long fetch wait (faust_tansu)
+    app_class = TansuApp if kafka.embedded else faust.App
+    app = app_class(
         settings.worker.app_id,
         broker=f"kafka://{kafka.bootstrap_servers}",
         store="memory://",
