@@ -44,7 +44,9 @@ class KafkaSettings(BaseModel):
 
 class WorkerSettings(BaseModel):
     app_id: str = "finsent-worker"
-    batch_size: int = Field(64, ge=1, le=4096)
+    # under a backlog, larger batches amortise each transaction's fixed costs (story lookup,
+    # commit): 5,000-article drains measured 355-385/s at 64, 424-495/s at 256
+    batch_size: int = Field(256, ge=1, le=4096)
     # a backlog fills batches at once whatever this is; it bounds the wait at low rates,
     # where it is most of an article's latency
     batch_timeout_s: float = Field(0.2, gt=0)
