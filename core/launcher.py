@@ -42,7 +42,10 @@ def run_stack(
         nonlocal stop
         stop = True
 
+    # SIGINT too, not only KeyboardInterrupt: a process started in the background of a
+    # script inherits SIGINT as ignored, and Python then never raises KeyboardInterrupt
     signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     children: list[ChildProcess] = []
     with Services(settings) as services:
         assert services.database_url is not None  # noqa: S101 - Services(database=True)

@@ -101,7 +101,12 @@ def test_readiness_timeout_is_a_clear_error(tmp_path: Path) -> None:
     broker.stop()
 
 
-@pytest.mark.parametrize("how", ["sigint", "sigkill"])
+def _ignore_sigint() -> None:
+    # what a process started in the background of a shell script inherits
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigint-inherited-as-ignored", "sigkill"])
 def test_services_die_with_finsent_up(service_dir: Path, how: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
@@ -114,6 +119,7 @@ def test_services_die_with_finsent_up(service_dir: Path, how: str) -> None:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint if how == "sigint-inherited-as-ignored" else None,  # noqa: PLW1509
         )
     state_file = service_dir / "services.json"
     try:
@@ -128,11 +134,12 @@ def test_services_die_with_finsent_up(service_dir: Path, how: str) -> None:
         service_pids = [state["broker_pid"], state["postgres_pid"]]
         assert "tansu" in " ".join(psutil.Process(state["broker_pid"]).cmdline())
         assert "postgres" in " ".join(psutil.Process(state["postgres_pid"]).cmdline())
-        parent.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
+        parent.send_signal(signal.SIGKILL if how == "sigkill" else signal.SIGINT)
         parent.wait(30)
     finally:
         if parent.poll() is None:
             parent.kill()
+            parent.wait(10)  # reaped here, not reported by a later test's GC
     wait_for(lambda: all(_gone(pid) for pid in service_pids), 30, "the services to exit")
     # nothing else (postgres backends included) still runs on the data directory
     wait_for(lambda: not _processes_using(service_dir), 30, "no process on the data directory")

@@ -135,6 +135,7 @@ def test_worker_killed_during_a_bucket_update_counts_nothing_twice(
         finally:
             if worker.poll() is None:
                 worker.kill()
+                worker.wait(10)
         blocker.rollback()
     # the killed transaction left nothing behind: no article without its buckets
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 0, 30, "the rollback")
@@ -211,3 +212,4 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Pa
             stack.wait(60)
         except subprocess.TimeoutExpired:
             stack.kill()
+            stack.wait(10)
