@@ -28,20 +28,11 @@ from tests.factories import (
     producer,
     publish,
     start_worker,
+    stop_process,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _messages(ids: range) -> list[tuple[bytes, bytes]]:
@@ -100,7 +91,7 @@ def test_database_outage_pauses_the_worker_which_then_catches_up(
         assert worker.poll() is None
     finally:
         publisher.join()
-        _stop(worker)
+        stop_process(worker)
     assert count(engine, "SELECT count(*) FROM articles") == n
     assert count(engine, "SELECT count(*) FROM article_scores") == n
     assert buckets_from_table(engine) == buckets_recounted(engine)
@@ -145,7 +136,7 @@ def test_worker_killed_during_a_bucket_update_counts_nothing_twice(
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= n, 180, f"all {n} articles")
         time.sleep(2)
     finally:
-        _stop(second)
+        stop_process(second)
     assert count(db, "SELECT count(*) FROM articles") == n
     assert buckets_from_table(db) == buckets_recounted(db)
 

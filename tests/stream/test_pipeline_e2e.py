@@ -20,20 +20,11 @@ from tests.factories import (
     publish,
     read_topic,
     start_worker,
+    stop_process,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _stop(proc) -> None:  # type: ignore[no-untyped-def]
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except Exception:
-            proc.kill()
-            proc.wait(10)
 
 
 def test_every_valid_article_scored_once_and_every_malformed_one_dead_lettered(
@@ -67,7 +58,7 @@ def test_every_valid_article_scored_once_and_every_malformed_one_dead_lettered(
         dlq = read_topic(kafka_bootstrap, f"{topic_prefix}.dlq", expected=50)
         time.sleep(3)
     finally:
-        _stop(worker)
+        stop_process(worker)
 
     assert count(db, "SELECT count(*) FROM articles") == 2001
     assert count(db, "SELECT count(*) FROM article_scores") == 2001
@@ -113,7 +104,7 @@ def test_sigkilled_worker_loses_nothing_and_counts_nothing_twice(
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= n, 240, f"all {n} articles")
         time.sleep(2)
     finally:
-        _stop(second)
+        stop_process(second)
 
     assert count(db, "SELECT count(*) FROM articles") == n
     assert count(db, "SELECT count(*) FROM article_scores") == n

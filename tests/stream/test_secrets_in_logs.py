@@ -12,7 +12,6 @@ token) and no secret may appear in any output or log file of the run.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import urllib.error
@@ -29,7 +28,7 @@ from sqlalchemy import Engine, make_url, text
 from core.services import Services
 from stream.alerts.agents import EXAMPLE_RULES
 from stream.ingest.scenario import Burst, script
-from tests.factories import REPO, count, start_worker, wait_for
+from tests.factories import REPO, count, start_worker, stop_process, wait_for
 from tests.stream.alerts.conftest import (  # noqa: F401 - fixtures used by name
     SMTP_PASSWORD,
     SMTP_USER,
@@ -69,16 +68,6 @@ def secret_db_url(services: Services, engine: Engine) -> Iterator[str]:
                 {"r": role},
             )
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _get(url: str, token: str | None) -> int:
@@ -211,8 +200,8 @@ def test_no_secret_in_any_log_of_an_end_to_end_run(
             "right": _get(api, API_TOKEN),
         }
     finally:
-        _stop(worker)
-        _stop(dashboard)
+        stop_process(worker)
+        stop_process(dashboard)
 
     assert count(db, "SELECT count(*) FROM articles") == len(rows)
     assert statuses == {"none": 401, "wrong": 401, "right": 200}

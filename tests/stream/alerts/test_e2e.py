@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +15,7 @@ from sqlalchemy import Engine
 
 from stream.alerts.agents import EXAMPLE_RULES
 from stream.ingest.scenario import Burst, script
-from tests.factories import count, publish, start_worker, wait_for
+from tests.factories import count, publish, start_worker, stop_process, wait_for
 from tests.stream.alerts.conftest import (
     SLACK_PATH,
     SMTP_PASSWORD,
@@ -44,16 +42,6 @@ def _payload(title: str, ticker: str, tag: str) -> dict[str, Any]:
         "fetched_at": now,
         "tickers": [ticker],
     }
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def test_a_negative_burst_through_the_worker_notifies_every_channel(
@@ -117,7 +105,7 @@ def test_a_negative_burst_through_the_worker_notifies_every_channel(
         wait_for(arrived, 90, "the burst's notifications")
         time.sleep(2)  # would a second message follow? (it must not)
     finally:
-        _stop(worker)
+        stop_process(worker)
 
     mails = [m for m in smtp_server.mails if RULE in m.subject]
     hooks = [r for r in http_receiver.delivered(WEBHOOK_PATH) if r.body["rule"] == RULE]
@@ -199,7 +187,7 @@ def test_drift_through_the_worker_raises_the_built_in_model_drift_alert(
         wait_for(lambda: bool(drift_hooks()), 120, "the model-drift notification")
         time.sleep(3)  # the clock keeps evaluating: no second message may follow
     finally:
-        _stop(worker)
+        stop_process(worker)
 
     with db.connect() as conn:
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM alert_rules")}

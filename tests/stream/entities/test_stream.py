@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from tests.factories import (
     publish,
     read_topic,
     start_worker,
+    stop_process,
     wait_for,
 )
 
@@ -60,16 +59,6 @@ ARTICLES = [
 ]
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 def _rows(engine: Engine, sql: str) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(text(sql)).all())
@@ -107,7 +96,7 @@ def test_entities_and_stories_once_per_article_through_the_worker(
         scored = read_topic(kafka_bootstrap, f"{topic_prefix}.scored", 2 * len(ARTICLES), 120)
         assert len(scored) == 2 * len(ARTICLES)
     finally:
-        _stop(worker)
+        stop_process(worker)
     ids = {p["url"].rsplit("/", 1)[1]: p["id"] for p in ARTICLES}
 
     assert count(db, "SELECT count(*) FROM articles") == len(ARTICLES)

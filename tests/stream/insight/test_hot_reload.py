@@ -8,8 +8,6 @@ in article_scores.model_version (the old before the swap, the new after it).
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,22 +16,12 @@ import pytest
 from sqlalchemy import Engine
 
 from stream.insight.registry import ModelRegistry
-from tests.factories import article_payload, count, publish, start_worker, wait_for
+from tests.factories import article_payload, count, publish, start_worker, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TOTAL = 600
 CHUNK = 20
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except Exception:  # noqa: BLE001
-            proc.kill()
-            proc.wait(10)
 
 
 def test_a_promoted_model_is_loaded_mid_stream_without_losing_a_message(
@@ -79,7 +67,7 @@ def test_a_promoted_model_is_loaded_mid_stream_without_losing_a_message(
         wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= TOTAL, 180, "every article")
         time.sleep(2)  # anything redelivered or doubled would show up now
     finally:
-        _stop(worker)
+        stop_process(worker)
 
     assert count(db, "SELECT count(*) FROM articles") == TOTAL
     assert count(db, "SELECT count(*) FROM article_scores") == TOTAL
