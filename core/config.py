@@ -62,7 +62,12 @@ class ModelSettings(BaseModel):
     classifier: Literal["onnx", "lexicon"] = "onnx"
     # directory of the ONNX artifact; None means the int8 student shipped in export/artifacts
     artifact_dir: Path | None = None
-    intra_op_threads: int = Field(0, ge=0)  # 0: onnxruntime decides
+    intra_op_threads: int = Field(0, ge=0)  # 0: onnxruntime decides (1 with parallel runs)
+    # session runs in flight at once over one batch's length-planned chunks. 0: on CPU
+    # with intra_op_threads 0, one single-threaded run per core (bench/classifier.py:
+    # faster than one run spread over the cores, whose ops are too small to split well);
+    # otherwise 1. A GPU session always runs one chunk at a time.
+    parallel_runs: int = Field(0, ge=0)
     inter_op_threads: int = Field(1, ge=1)
     max_length: int = Field(128, ge=8, le=512)
     providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")

@@ -4,6 +4,7 @@ alignment, and inputs that must never crash a worker."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from export.runtime import (
     OnnxClassifier,
     clean_text,
     default_artifact_dir,
+    plan_threads,
 )
 
 from .conftest import TEXTS
@@ -76,6 +78,46 @@ def test_thread_settings_reach_the_session(artifact):
     options = clf._session.get_session_options()
     assert options.intra_op_num_threads == 1
     assert options.inter_op_num_threads == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # auto on CPU: one single-threaded run per core
+        (ModelSettings(), (len(os.sched_getaffinity(0)), 1)),
+        # explicit intra-op threads alone: one run with that many
+        (ModelSettings(intra_op_threads=2), (1, 2)),
+        (ModelSettings(parallel_runs=1), (1, 0)),
+        (ModelSettings(parallel_runs=3), (3, 1)),
+        (ModelSettings(parallel_runs=2, intra_op_threads=2), (2, 2)),
+    ],
+)
+def test_thread_plan(settings, expected):
+    assert plan_threads(settings) == expected
+
+
+def test_parallel_runs_give_the_sequential_results_in_input_order(artifact):
+    texts = [TEXTS[k % len(TEXTS)] + " word" * (k % 13) for k in range(40)]
+    one = OnnxClassifier.from_artifact(
+        artifact,
+        ModelSettings(providers=("CPUExecutionProvider",), parallel_runs=1),
+        max_batch_size=4,
+    )
+    many = OnnxClassifier.from_artifact(
+        artifact,
+        ModelSettings(providers=("CPUExecutionProvider",), parallel_runs=3),
+        max_batch_size=4,
+    )
+    try:
+        assert many.parallel_runs == 3 and one.parallel_runs == 1
+        assert many._session.get_session_options().intra_op_num_threads == 1
+        # the same chunks run either way (biggest first when parallel): only where
+        # they run changes, so results must match and stay in input order
+        assert many.classify(texts) == one.classify(texts)
+    finally:
+        many.close()
+        one.close()
+    assert many.classify(texts[:3]) == one.classify(texts[:3])  # closed: runs in place
 
 
 def test_results_stay_aligned_with_inputs_across_sorted_batches(clf):
