@@ -218,7 +218,15 @@ def main() -> None:
         "--phase-seconds", type=float, default=20.0, help="length of each rate phase"
     )
     parser.add_argument("--no-scaling", action="store_true", help="skip the two-worker run")
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the workers, e.g. FINSENT_MODEL__PARALLEL_RUNS=1 (repeatable)",
+    )
     args = parser.parse_args()
+    worker_env = dict(item.split("=", 1) for item in args.worker_env)
 
     data_dir = Path(tempfile.mkdtemp(prefix="finsent-bench-"))
     settings = Settings(
@@ -243,6 +251,7 @@ def main() -> None:
                 "FINSENT_KAFKA__PARTITIONS": "4",
                 "FINSENT_WORKER__APP_ID": f"{prefix}-worker",
                 "FINSENT_ALERTS__ENABLED": "false",
+                **worker_env,
             }
             stack = Stack(services, engine, env, f"{prefix}.raw")
             producer = KafkaProducer(
