@@ -7,6 +7,7 @@ malformed one.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -27,6 +28,8 @@ __all__ = [
 MAX_TITLE_CHARS = 1_000
 MAX_BODY_CHARS = 100_000
 MAX_URL_CHARS = 2_048
+# C0 controls other than tab, newline and carriage return
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class Article(BaseModel):
@@ -54,7 +57,7 @@ class Article(BaseModel):
     @field_validator("title", "summary", "source")
     @classmethod
     def _no_control_characters(cls, value: str | None) -> str | None:
-        if value is not None and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        if value is not None and _CONTROL.search(value):
             raise ValueError("contains control characters")
         if value is not None and "\x00" in value:
             raise ValueError("contains NUL")

@@ -81,12 +81,17 @@ def _h(feature: str) -> int:
     )
 
 
+# single-word stems as tuples: str.startswith(tuple) tests them all in C
+_NEGATIVE_STEMS = tuple(stem for stem in _NEGATIVE if " " not in stem)
+_POSITIVE_STEMS = tuple(stem for stem in _POSITIVE if " " not in stem)
+
+
 def _polarity(word: str) -> str | None:
     """Finance polarity of a word (the lexicon's stems): lets the model carry what it
     learnt about "falls" after an entity over to "misses", which SEntFiN rarely uses."""
-    if any(word.startswith(stem) for stem in _NEGATIVE if " " not in stem):
+    if word.startswith(_NEGATIVE_STEMS):
         return "neg"
-    if any(word.startswith(stem) for stem in _POSITIVE if " " not in stem):
+    if word.startswith(_POSITIVE_STEMS):
         return "pos"
     return None
 

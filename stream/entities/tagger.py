@@ -144,7 +144,11 @@ class EntityTagger:
             short = _derived(entry.name)
             if short is not None:
                 self._add(entry.ticker, short)
-        self._longest = max((len(k) for k in self._aliases), default=1)
+        # the longest alias starting with each first word: most words of a headline
+        # start none, and are skipped without building a single window
+        self._longest_from: dict[str, int] = {}
+        for key in self._aliases:
+            self._longest_from[key[0]] = max(self._longest_from.get(key[0], 0), len(key))
 
     def _add(self, ticker: str, text: str) -> None:
         tokens = tuple(t.text for t in _tokens(text))
@@ -182,11 +186,12 @@ class EntityTagger:
             if m.group(1) in self.entries:
                 add(Match(m.group(1), m.start(), m.end(), "paren"))
         tokens = _tokens(text)
+        folded = [t.text.casefold() for t in tokens]
         shouting = _is_shouting(tokens)
         pending: list[tuple[Match, str]] = []  # everyday-word names awaiting context
         i = 0
         while i < len(tokens):
-            hit = self._longest_alias(tokens, i)
+            hit = self._longest_alias(tokens, folded, i)
             if hit is not None:
                 alias, n = hit
                 last = tokens[i + n - 1]
@@ -215,10 +220,13 @@ class EntityTagger:
                 add(match)
         return sorted(found, key=lambda m: m.start)
 
-    def _longest_alias(self, tokens: Sequence[_Token], i: int) -> tuple[_Alias, int] | None:
-        for n in range(min(self._longest, len(tokens) - i), 0, -1):
+    def _longest_alias(
+        self, tokens: Sequence[_Token], folded: Sequence[str], i: int
+    ) -> tuple[_Alias, int] | None:
+        longest = self._longest_from.get(folded[i], 0)
+        for n in range(min(longest, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
-            variants = self._aliases.get(tuple(t.text.casefold() for t in window), ())
+            variants = self._aliases.get(tuple(folded[i : i + n]), ())
             for alias in variants:
                 if _case_ok(alias, window) and _contiguous(window):
                     return alias, n
