@@ -36,7 +36,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import BigInteger, Boolean, Text, any_, func, literal, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    Text,
+    any_,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
@@ -344,13 +356,26 @@ def _record(
     for s in assignments:
         if not s.is_novel:
             repeats.setdefault(s.story_id, []).append(by_id[s.article_id].published_at)
-    for story_id in sorted(repeats):  # a fixed order: no deadlock between workers
-        times = repeats[story_id]
+    if repeats:
+        # one statement for every story this batch repeats (a statement per story cost
+        # 0.4 ms per article when a batch was all repeats); rows are already serialised
+        # across workers by the advisory lock
+        story_ids = sorted(repeats)
+        grown = (
+            func.unnest(
+                literal(story_ids, ARRAY(Text)),
+                literal([len(repeats[k]) for k in story_ids], ARRAY(Integer)),
+                literal([max(repeats[k]) for k in story_ids], ARRAY(DateTime(timezone=True))),
+            )
+            .table_valued("id", "n", "last")
+            .render_derived()
+        )
+        stories = table_of(Story)
         session.execute(
-            update(Story)
-            .where(Story.id == story_id)
+            update(stories)
+            .where(stories.c.id == grown.c.id)
             .values(
-                n_articles=Story.n_articles + len(times),
-                last_published_at=func.greatest(Story.last_published_at, max(times)),
+                n_articles=stories.c.n_articles + grown.c.n,
+                last_published_at=func.greatest(stories.c.last_published_at, grown.c.last),
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.db import session_scope
 from core.schemas import Article
@@ -117,6 +117,12 @@ def test_story_registry_in_postgres_across_batches_and_window(db: Engine) -> Non
     assert 0 <= by_id[later[0].id].novelty < 0.3
     assert count(db, "SELECT count(*) FROM stories") == 3
     assert count(db, "SELECT max(n_articles) FROM stories") == 3
+    with db.connect() as conn:
+        # two repeats of one story in one batch: counted twice, the latest time kept
+        last = conn.execute(
+            text("SELECT last_published_at FROM stories WHERE id = :id"), {"id": first[0].id}
+        ).scalar_one()
+    assert last == t0 + timedelta(hours=1)
     assert count(db, "SELECT count(*) FROM articles WHERE NOT is_novel") == 2
     assert count(db, "SELECT count(*) FROM article_signatures") == 5
 
