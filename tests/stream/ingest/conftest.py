@@ -97,6 +97,8 @@ class FeedServer:
     stop: threading.Event
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     repeat_polls: int = 0
+    # set: /repeat.xml stops sliding and serves its current window again
+    repeat_frozen: bool = False
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -146,7 +148,8 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, ATOM.encode(), content_type="application/atom+xml")
             elif path == "/repeat.xml":
                 # each poll shows a sliding window of three items: 1-3, then 2-4, 3-5...
-                server.repeat_polls += 1
+                if not server.repeat_frozen or server.repeat_polls == 0:
+                    server.repeat_polls += 1
                 first = server.repeat_polls
                 self._send(200, rss([numbered_item(n) for n in range(first, first + 3)]))
             elif path == "/malformed.xml":

@@ -94,8 +94,21 @@ def test_feeds_command_serves_ingest_metrics(
             and _get(samples, fetches, source="broken", outcome="http") >= 1
         )
 
+    def settled() -> bool:
+        # two more polls of the frozen feed: whatever a poll in flight at freezing time
+        # found is published and counted by now
+        nonlocal samples
+        samples = _scrape(port)
+        return _get(samples, fetches, source="sliding", outcome="ok") >= frozen_at + 2
+
     try:
         wait_for(polled_enough, 90, "two polls of every feed")
+        # the process keeps polling while the topic is read: the feed stops offering new
+        # items, so the counter and the topic can be compared
+        feed_server.repeat_frozen = True
+        fetches = "finsent_ingest_fetches_total"
+        frozen_at = _get(_scrape(port), fetches, source="sliding", outcome="ok")
+        wait_for(settled, 30, "two polls of the frozen feed")
         published = sum(
             v
             for (name, _), v in samples.items()
@@ -103,6 +116,7 @@ def test_feeds_command_serves_ingest_metrics(
         )
         records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", int(published))
     finally:
+        feed_server.repeat_frozen = False  # the server is shared with other tests
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
