@@ -65,17 +65,21 @@ def run_stack(
             child.start()
         _print_banner(settings, services, children, logs)
         restarts: dict[str, list[float]] = {c.name: [] for c in children}
+        workers = [child for child in children if child.name == "worker"]
         try:
             while not stop:
                 time.sleep(0.5)
-                if "broker" in services.revive():
-                    # a new, empty broker: the worker's consumer group and offsets start over;
-                    # producers (feeds) reconnect by themselves
-                    for child in children:
-                        if child.name == "worker":
-                            child.stop(timeout_s=20)
-                            child.start()
-                    log.warning("worker restarted on the new broker")
+                # A new, empty broker: the worker's consumer group and offsets start over,
+                # so the worker is stopped before the new broker listens (its consumer
+                # would resume at offsets the new broker reuses, skipping what they now
+                # number) and started after; producers (feeds) reconnect by themselves.
+                if "broker" in services.revive(
+                    before_broker_restart=lambda: _stop_all(workers, "the broker died")
+                ):
+                    for child in workers:
+                        child.start()
+                    if workers:
+                        log.warning("worker restarted on the new broker")
                 for child in children:
                     if child.alive():
                         continue
@@ -93,6 +97,12 @@ def run_stack(
             for child in reversed(children):
                 child.stop(timeout_s=20)
     log.info("finsent stopped")
+
+
+def _stop_all(children: list[ChildProcess], why: str) -> None:
+    for child in children:
+        log.warning("stopping the %s: %s", child.name, why)
+        child.stop(timeout_s=20)
 
 
 def _print_banner(

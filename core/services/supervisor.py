@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -138,16 +139,21 @@ class Services:
         if state is not None and state.pid == os.getpid():
             _state_file(self.settings).unlink(missing_ok=True)
 
-    def revive(self) -> list[str]:
+    def revive(self, before_broker_restart: Callable[[], None] | None = None) -> list[str]:
         """Restart embedded services that died, on the same ports; return what was restarted.
 
         A restarted broker comes back empty (memory storage): its topics are recreated here,
         and every Kafka client of the pipeline must be restarted too (STACK-NOTES).
+        ``before_broker_restart`` runs once the death is seen and before the new broker
+        listens: the place to stop consumers, which would otherwise resume on the new
+        broker at their old offsets, numbers it hands out again to other messages.
         """
         revived: list[str] = []
         timeout = self.settings.service_start_timeout_s
         if self.broker is not None and not self.broker.alive():
             log.error("the embedded broker died; restarting it on port %d", self.broker.port)
+            if before_broker_restart is not None:
+                before_broker_restart()
             self.broker = EmbeddedBroker(self.log_dir, port=self.broker.port)
             self.broker.start(timeout)
             from stream.topics import ensure_topics

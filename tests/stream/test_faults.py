@@ -179,6 +179,12 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Pa
             60,
             "the supervisor to restart the broker",
         )
+        # the worker was stopped before the new broker listened: an old consumer would
+        # resume there at its old offsets, which the new broker reuses for new messages
+        up_log = (service_dir / "up.log").read_text()
+        first_ready = up_log.find("embedded broker ready")
+        stopped = up_log.find("stopping the worker: the broker died")
+        assert 0 <= first_ready < stopped < up_log.find("embedded broker ready", stopped), up_log
         # the same producer object, never recreated: it reconnects to the new broker
         acked_after: set[str] = set()
         for message in _messages(range(500, 1500)):
