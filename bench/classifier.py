@@ -172,6 +172,9 @@ def _onnx_runner(artifact: Path, threads: int, spec: dict[str, Any]) -> Any:
         )
     if spec.get("one_chunk"):
         clf.call_overhead_tokens = 10**9  # the planner then never cuts a batch
+        clf.max_batch_size = 10**9
+    if spec.get("chunk"):
+        clf.max_batch_size, clf.call_overhead_tokens = spec["chunk"]
     if spec.get("per_text"):
         # lever ablation: one encode() call per text instead of one encode_batch()
         tok = clf._tokenizer
@@ -405,6 +408,7 @@ def _lever_variants(
         ("lever: int8, one run on all threads", onnx(shipped, one_run=True)),
         ("lever: int8, one run, spinning on", onnx(shipped, one_run=True, spin=True)),
         ("lever: int8, batch padded as one", onnx(shipped, one_chunk=True)),
+        ("lever: int8, chunks of up to 64 texts", onnx(shipped, chunk=[64, 64])),
         ("lever: int8, per-text tokenizer", onnx(shipped, per_text=True)),
     ]
     # layer pruning: MiniLM cut to fewer layers (untrained heads: speed only)

@@ -12,7 +12,8 @@ What happens to a batch of texts (``OnnxClassifier.classify``):
    input limit: words past it do not influence the result. ``max_length`` is the
    card's (the training run's truncation, 64 for the shipped student: ~3x a headline),
    lowered by ``ModelSettings.max_length`` if that is smaller.
-3. Texts are sorted by token length and cut into chunks (at most ``max_batch_size``)
+3. Texts are sorted by token length and cut into chunks (at most ``max_batch_size``,
+   16 texts on CPU)
    where padding stops paying: :func:`plan_chunks` picks the cut points that minimise
    padded tokens plus a per-call cost. Each chunk is padded only to its own longest
    text, run through the session, and the results are put back in input order. On
@@ -137,7 +138,7 @@ def plan_chunks(lengths: Sequence[int], max_batch: int, overhead: int) -> list[t
     """Cut points [(start, end)] over ascending ``lengths`` minimising
     sum(chunk size x chunk's longest length) + overhead per chunk.
 
-    Exact dynamic programme, O(n x max_batch): ~1 ms for a worker batch of 64,
+    Exact dynamic programme, O(n x max_batch): ~1 ms for a batch of 64 texts,
     against tens of ms of inference it saves. ``overhead`` is the cost of one more
     session call in token-rows (Python + onnxruntime dispatch).
     """
@@ -162,9 +163,10 @@ def plan_threads(settings: ModelSettings) -> tuple[int, int]:
     """(session runs at once, intra-op threads of each) for a CPU session.
 
     Measured on the 2-core machine with the shipped L3 int8 student, batches of 64
-    headlines (``bench/classifier.py --levers``): one run on 2 intra-op threads 1,049
-    headlines/s, two single-threaded runs side by side 1,383/s. The ops of a short-text
-    chunk are too small for onnxruntime to split across cores without waiting.
+    headlines in chunks of up to 64 (``bench/classifier.py --levers``): one run on 2
+    intra-op threads 1,049 headlines/s, two single-threaded runs side by side 1,383/s.
+    The ops of a short-text chunk are too small for onnxruntime to split across cores
+    without waiting.
     """
     runs = settings.parallel_runs
     if runs == 0:
@@ -194,14 +196,14 @@ class OnnxClassifier:
         directory: Path,
         settings: ModelSettings | None = None,
         *,
-        max_batch_size: int = 64,
-        call_overhead_tokens: int = 64,
+        max_batch_size: int | None = None,
+        call_overhead_tokens: int | None = None,
         allow_spinning: bool = False,
         top_k_topics: int = 3,
         verify: bool = True,
     ) -> None:
         settings = settings or ModelSettings()
-        if max_batch_size < 1:
+        if max_batch_size is not None and max_batch_size < 1:
             raise ModelError("max_batch_size must be >= 1")
         self.directory = Path(directory)
         self.card: ModelCard = read_card(self.directory)
@@ -223,16 +225,23 @@ class OnnxClassifier:
         # may only lower it (a longer window than training is a distribution shift)
         positions = int(self.card.inputs.get("max_positions", 512))
         self.max_length = min(settings.max_length, self.card.max_length, positions)
-        self.max_batch_size = max_batch_size
-        self.call_overhead_tokens = call_overhead_tokens
         self.top_k_topics = max(1, min(top_k_topics, len(self._topic_labels)))
         self._tokenizer = self._load_tokenizer()
         self._allow_spinning = allow_spinning
         runs, intra = plan_threads(settings)
         self._session = self._create_session(settings, intra)
         self._provider: str = str(self._session.get_providers()[0])
-        if self._provider != "CPUExecutionProvider":
+        on_cpu = self._provider == "CPUExecutionProvider"
+        if not on_cpu:
             runs = 1  # one GPU stream: side-by-side runs only queue on it
+        # Chunk sizes: on CPU, chunks of at most 16 texts (a call costing 32 token rows)
+        # ran 8-15 % faster than 64 on the 2-core machine (bench/classifier.py --levers):
+        # their activations stay in cache and they balance across the parallel runs. A GPU
+        # wants big ones.
+        self.max_batch_size = max_batch_size if max_batch_size is not None else 16 if on_cpu else 64
+        self.call_overhead_tokens = (
+            call_overhead_tokens if call_overhead_tokens is not None else 32 if on_cpu else 64
+        )
         self.parallel_runs = runs
         self._pool = ThreadPoolExecutor(runs, thread_name_prefix="onnx-run") if runs > 1 else None
         requested = ", ".join(settings.providers)

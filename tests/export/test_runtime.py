@@ -96,6 +96,15 @@ def test_thread_plan(settings, expected):
     assert plan_threads(settings) == expected
 
 
+def test_cpu_chunks_are_small_unless_asked(artifact):
+    default = OnnxClassifier.from_artifact(artifact, CPU_ONLY)
+    assert (default.max_batch_size, default.call_overhead_tokens) == (16, 32)
+    asked = OnnxClassifier.from_artifact(
+        artifact, CPU_ONLY, max_batch_size=64, call_overhead_tokens=0
+    )
+    assert (asked.max_batch_size, asked.call_overhead_tokens) == (64, 0)
+
+
 def test_parallel_runs_give_the_sequential_results_in_input_order(artifact):
     texts = [TEXTS[k % len(TEXTS)] + " word" * (k % 13) for k in range(40)]
     one = OnnxClassifier.from_artifact(
