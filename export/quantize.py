@@ -86,18 +86,8 @@ def quantize(
         if config.mode == "blockwise":
             _blockwise(src, dst, config, exclude)
         elif config.mode == "dynamic" and config.activation_scale == "token":
-            rest = [t for t in config.op_types if t != "MatMul"]
             per_token_matmuls(src, dst, exclude=exclude)
-            if rest:  # embeddings (Gather): the stock dynamic quantizer, in place
-                quantize_dynamic(
-                    dst,
-                    dst,
-                    op_types_to_quantize=rest,
-                    per_channel=config.per_channel,
-                    reduce_range=config.reduce_range,
-                    weight_type=types[config.weight_type],
-                    extra_options=extra,
-                )
+            _quantize_embeddings(dst, config)
         elif config.mode == "dynamic":
             quantize_dynamic(
                 src,
@@ -142,7 +132,6 @@ def _blockwise(src: Path, dst: Path, config: QuantizationConfig, exclude: list[s
     """Weight MatMuls -> ``MatMulNBits`` (8-bit weights, one scale per ``block_size``
     inputs of each output channel; ``accuracy_level`` 4: the activations are quantized to
     int8 per row and block at run time and the product runs on int8 kernels)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     quantizer = MatMulNBitsQuantizer(
@@ -155,16 +144,26 @@ def _blockwise(src: Path, dst: Path, config: QuantizationConfig, exclude: list[s
     )
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst), False)
+    _quantize_embeddings(dst, config)
+
+
+def _quantize_embeddings(path: Path, config: QuantizationConfig) -> None:
+    """The op types other than MatMul (embeddings: Gather), in place, with the stock
+    dynamic quantizer; the MatMuls were rewritten by a recipe of their own."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     rest = [t for t in config.op_types if t != "MatMul"]
-    if rest:  # embeddings (Gather): the stock dynamic quantizer, in place
-        quantize_dynamic(
-            dst,
-            dst,
-            op_types_to_quantize=rest,
-            per_channel=config.per_channel,
-            weight_type=QuantType.QInt8,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+    if not rest:
+        return
+    quantize_dynamic(
+        path,
+        path,
+        op_types_to_quantize=rest,
+        per_channel=config.per_channel,
+        reduce_range=config.reduce_range,
+        weight_type=QuantType.QInt8 if config.weight_type == "qint8" else QuantType.QUInt8,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
 
 
 def per_token_matmuls(src: Path, dst: Path, *, exclude: Iterable[str] = ()) -> Path:

@@ -208,12 +208,7 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Pa
         assert stack.poll() is None
         engine.dispose()
     finally:
-        stack.send_signal(signal.SIGINT)
-        try:
-            stack.wait(60)
-        except subprocess.TimeoutExpired:
-            stack.kill()
-            stack.wait(10)
+        stop_process(stack, signal.SIGINT, timeout_s=60)
 
 
 def _print_logs(service_dir: Path) -> None:

@@ -4,7 +4,6 @@ real process polling real local feeds and publishing to the real broker."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.services.supervisor import EMBEDDED_BROKER_ENV
-from tests.factories import read_topic, wait_for
+from tests.factories import read_topic, stop_process, wait_for
 from tests.stream.ingest.conftest import GOOD_ITEMS, FeedServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -117,12 +116,7 @@ def test_feeds_command_serves_ingest_metrics(
         records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", int(published))
     finally:
         feed_server.repeat_frozen = False  # the server is shared with other tests
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)
 
     assert "metrics on http://127.0.0.1:" in log.read_text()
     # good: one 200 with its items, then 304s against the ETag it sent
