@@ -191,6 +191,10 @@ def _exit_for_redelivery() -> NoReturn:
 
 
 def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor) -> faust.App:
+    # faust's default, "<app id>-data" in the current directory, littered wherever a worker
+    # ran; one directory per app id: tests and benchmarks run several workers at once
+    datadir = settings.data_dir / "faust" / settings.worker.app_id
+    datadir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level itself
     tansu: dict[str, Any] = (
         # the embedded broker makes group joins wait half the session timeout (STACK-NOTES)
         {"broker_session_timeout": 6.0, "broker_heartbeat_interval": 2.0} if kafka.embedded else {}
@@ -201,6 +205,8 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
         settings.worker.app_id,
         broker=f"kafka://{kafka.bootstrap_servers}",
         store="memory://",
+        # faust formats the path with its settings (``{conf.id}``): braces must be literal
+        datadir=str(datadir).replace("{", "{{").replace("}", "}}"),
         topic_partitions=settings.kafka.partitions,
         topic_replication_factor=settings.kafka.replication_factor,
         consumer_auto_offset_reset="earliest",

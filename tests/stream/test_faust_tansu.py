@@ -6,6 +6,7 @@ embedded broker gets the tuned consumer and a real Kafka address the stock one."
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -20,14 +21,14 @@ class _NoProcessor:
     engine = None
 
 
-def _app(embedded: bool) -> faust.App:
-    settings = Settings(alerts={"enabled": False})
+def _app(embedded: bool, data_dir: Path) -> faust.App:
+    settings = Settings(data_dir=data_dir, alerts={"enabled": False})
     return create_app(settings, KafkaTarget("127.0.0.1:1", embedded), _NoProcessor())  # type: ignore[arg-type]
 
 
-def test_embedded_broker_gets_the_short_fetch_wait() -> None:
+def test_embedded_broker_gets_the_short_fetch_wait(tmp_path: Path) -> None:
     async def fetch_wait() -> int:
-        app = _app(embedded=True)
+        app = _app(embedded=True, data_dir=tmp_path)
         assert isinstance(app, TansuApp)
         thread = app.consumer._thread  # type: ignore[attr-defined]
         created = thread._create_worker_consumer(app.transport)
@@ -40,7 +41,7 @@ def test_embedded_broker_gets_the_short_fetch_wait() -> None:
     assert asyncio.run(fetch_wait()) == TANSU_FETCH_MAX_WAIT_MS
 
 
-def test_real_kafka_keeps_fausts_own_consumer() -> None:
-    app = _app(embedded=False)
+def test_real_kafka_keeps_fausts_own_consumer(tmp_path: Path) -> None:
+    app = _app(embedded=False, data_dir=tmp_path)
     assert type(app) is faust.App
     assert type(app.transport) is faust_aiokafka.Transport
