@@ -146,9 +146,8 @@ def build_artifact(
         raise ModelError(f"{checkpoint}: label order differs from core.labels")
     heads, hidden, layers = encoder_shape(checkpoint)
     pad_id = int(model.tokenizer.pad_token_id or 0)
-    max_positions = int(
-        json.loads((checkpoint / "config.json").read_text()).get("max_position_embeddings", 512)
-    )
+    encoder_config = json.loads((checkpoint / "config.json").read_text())
+    max_positions = int(encoder_config.get("max_position_embeddings", 512))
     _done(progress, task)
 
     task = _progress(progress, "export fp32 ONNX")
@@ -294,7 +293,9 @@ def build_artifact(
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if version is None:
         base = str(meta.get("base_model", "student")).lower().replace("_", "-")
-        version = f"{base}-l{layers}-int8-{created:%Y%m%d}-{sha256_file(out_dir / MODEL_FILE)[:8]}"
+        ffn = meta.get("intermediate_size")
+        shape = f"l{layers}" + (f"-ffn{ffn}" if ffn else "")
+        version = f"{base}-{shape}-int8-{created:%Y%m%d}-{sha256_file(out_dir / MODEL_FILE)[:8]}"
     # the models/ evaluation card (copied beside the model by `finsent model evaluate`)
     tcard = _read_json(checkpoint / "card.json") or {}
     run_name = checkpoint.parent.name if checkpoint.name == "model" else checkpoint.name
@@ -318,7 +319,12 @@ def build_artifact(
             "kind": tcard.get("kind"),
             "base_model": meta.get("base_model"),
             "checkpoint_step": meta.get("checkpoint_step"),
-            "encoder": {"layers": layers, "hidden_size": hidden, "heads": heads},
+            "encoder": {
+                "layers": layers,
+                "hidden_size": hidden,
+                "heads": heads,
+                "intermediate_size": encoder_config.get("intermediate_size"),
+            },
             "parameters": tcard.get("parameters"),
             "training_command": (tcard.get("training") or {}).get("command"),
             "training_config": (tcard.get("training") or {}).get("config"),

@@ -176,6 +176,13 @@ def distill(
     num_layers: Annotated[
         int | None, typer.Option(help="Student depth: first N layers of MiniLM-L6.")
     ] = None,
+    intermediate_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Feed-forward width: keep the N most active FFN neurons of every layer "
+            "(MiniLM has 1536)."
+        ),
+    ] = None,
     epochs: Annotated[float, typer.Option()] = 2.0,
     batch_size: Annotated[int, typer.Option()] = 32,
     lr: Annotated[float, typer.Option()] = 1e-4,
@@ -220,6 +227,7 @@ def distill(
             output_dir=output_dir,
             model=student,
             num_layers=num_layers,
+            intermediate_size=intermediate_size,
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,

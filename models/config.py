@@ -22,6 +22,7 @@ __all__ = ["RESUME_KEYS", "TrainConfig"]
 RESUME_KEYS = (
     "model",
     "num_layers",
+    "intermediate_size",
     "permissive_only",
     "include_transfer",
     "soft_labels",
@@ -50,6 +51,8 @@ class TrainConfig:
     model: str = "mpnet"
     # keep only the first N encoder layers (layer pruning); None keeps all
     num_layers: int | None = None
+    # keep the N most active feed-forward neurons of every layer (FFN pruning); None keeps all
+    intermediate_size: int | None = None
     # where checkpoints, the final model and the run summary go (keep it under runs/)
     output_dir: Path = Path("runs/teacher")
     data_dir: Path = DEFAULT_DATA_DIR
@@ -112,6 +115,8 @@ class TrainConfig:
             raise ConfigError("temperature must be > 0")
         if self.include_transfer and self.soft_labels is None:
             raise ConfigError("include_transfer needs soft_labels (transfer rows have no labels)")
+        if self.intermediate_size is not None and self.intermediate_size < 1:
+            raise ConfigError("intermediate_size must be >= 1")
         if not 8 <= self.max_length <= 512:
             raise ConfigError("max_length must be in 8..512")
 

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from core.errors import ModelError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
 from models.pretrained import minilm_dir, set_offline
+from models.pruning import prune_layers
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -33,7 +34,6 @@ __all__ = [
     "MultiTaskModel",
     "load_tokenizer",
     "mean_pool",
-    "prune_layers",
     "tiny_model",
 ]
 
@@ -50,20 +50,6 @@ def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
     summed = (hidden * mask).sum(dim=1)
     count = mask.sum(dim=1).clamp(min=1e-9)
     return summed / count
-
-
-def prune_layers(encoder: PreTrainedModel, num_layers: int) -> PreTrainedModel:
-    """Keep the first ``num_layers`` transformer layers (layer pruning for students).
-
-    Works for BERT-like and MPNet encoders (``encoder.encoder.layer``)."""
-    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
-    if not isinstance(layers, nn.ModuleList):
-        raise ModelError(f"cannot prune layers of {type(encoder).__name__}")
-    if not 1 <= num_layers <= len(layers):
-        raise ModelError(f"num_layers must be in 1..{len(layers)}, got {num_layers}")
-    encoder.encoder.layer = nn.ModuleList(list(layers)[:num_layers])  # type: ignore[union-attr]
-    encoder.config.num_hidden_layers = num_layers
-    return encoder
 
 
 def load_tokenizer(directory: Path | str) -> PreTrainedTokenizerBase:

@@ -44,8 +44,9 @@ from models.config import TrainConfig
 from models.data import Example
 from models.distributed import DistInfo, barrier, cleanup, init_distributed
 from models.losses import distill_loss, masked_ce
-from models.modeling import MultiTaskModel, tiny_model
+from models.modeling import HEADS_FILE, MultiTaskModel, tiny_model
 from models.pretrained import minilm_dir, mpnet_dir
+from models.pruning import narrow_ffn, prune_layers
 from models.soft_labels import SoftLabels
 from models.splits import SplitFile, training_examples
 
@@ -56,7 +57,10 @@ CHECKPOINT = "checkpoint"
 FINAL = "model"
 
 
-def build_model(cfg: TrainConfig) -> MultiTaskModel:
+def build_model(cfg: TrainConfig, *, narrow: bool = True) -> MultiTaskModel:
+    """The run's model before training. A finsent model folder (a trained student) is
+    loaded with its heads, to be pruned further and trained on; ``narrow=False`` leaves
+    the feed-forward pruning to the caller, who has texts to choose neurons by."""
     if cfg.model == "tiny":
         model = tiny_model(num_layers=cfg.num_layers or 2, seed=cfg.seed)
     else:
@@ -68,10 +72,19 @@ def build_model(cfg: TrainConfig) -> MultiTaskModel:
         assert path is not None  # noqa: S101 - narrowed above
         if not Path(path).is_dir():
             raise ConfigError(f"model {cfg.model!r}: not 'mpnet', 'minilm', 'tiny' or a directory")
-        model = MultiTaskModel.from_pretrained(
-            path, num_layers=cfg.num_layers, dropout=cfg.dropout, seed=cfg.seed
-        )
+        if (Path(path) / HEADS_FILE).is_file():
+            model = MultiTaskModel.load(path)
+            if cfg.num_layers is not None and cfg.num_layers != model.meta.get("num_layers"):
+                prune_layers(model.encoder, cfg.num_layers)
+                model.meta["num_layers"] = cfg.num_layers
+            model.meta["continued_from"] = str(path)
+        else:
+            model = MultiTaskModel.from_pretrained(
+                path, num_layers=cfg.num_layers, dropout=cfg.dropout, seed=cfg.seed
+            )
     model.meta["model_arg"] = cfg.model
+    if narrow and cfg.intermediate_size is not None:
+        narrow_ffn(model, cfg.intermediate_size)
     _freeze(model, cfg)
     return model
 
@@ -248,9 +261,11 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
         cfg.save(saved)
     barrier(info)
 
-    model = build_model(cfg)
+    model = build_model(cfg, narrow=False)
     examples = load_training_data(cfg)
     data = encode(examples, model.tokenizer, cfg.max_length)
+    if cfg.intermediate_size is not None:
+        narrow_ffn(model, cfg.intermediate_size, data)
     soft = _soft_arrays(cfg, data, len(model.sentiment_labels), len(model.topic_labels))
     if soft is not None and cfg.include_transfer:
         # unlabelled rows are useful only with a soft label
