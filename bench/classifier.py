@@ -307,6 +307,13 @@ def main() -> None:
     ap.add_argument("--student", type=Path, default=ROOT / "runs" / "student" / "model")
     ap.add_argument("--student-layers", type=int, default=6, help="when no student exists")
     ap.add_argument("--artifact", type=Path, help="time this int8 artifact (e.g. the shipped one)")
+    ap.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=ARTIFACT",
+        help="also time this artifact folder, in the same run (repeat)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="passes per variant; best is kept")
     ap.add_argument("--teacher-limit", type=int, default=0, help="teacher on the first N only")
     ap.add_argument("--skip", nargs="*", default=[], help="variant names to skip")
@@ -365,6 +372,11 @@ def main() -> None:
         ("student onnx fp32", {**base, "engine": "onnx", "model": str(arts["fp32"])}),
         ("student onnx int8", {**base, "engine": "onnx", "model": str(int8)}),
     ]  # fmt: skip
+    for item in args.also:
+        name, _, folder = item.partition("=")
+        if not folder:
+            ap.error(f"--also {item!r}: expected NAME=ARTIFACT")
+        variants.append((name, {**base, "engine": "onnx", "model": folder}))
     if args.levers:
         variants += _lever_variants(args, base, work)
 
