@@ -104,6 +104,13 @@ class EntitySettings(BaseModel):
 
     # near-duplicate detection: copies of one story published within this many seconds
     novelty_window_s: int = Field(48 * 3600, ge=60)
+    # LSH band rows (story lookup's index, 32 per article) are deleted this long after
+    # the window, counted from when they were stored: a copy delivered late (a slow feed,
+    # a worker or broker outage and its backlog) still finds its story. Deleted rows only
+    # stop matching; signatures and stories stay.
+    band_retention_margin_s: int = Field(24 * 3600, ge=0)
+    # how often the worker deletes expired band rows
+    band_prune_interval_s: float = Field(300.0, gt=0)
     # minimum estimated Jaccard similarity of two headlines' 5-gram shingles
     novelty_threshold: float = Field(0.7, gt=0, le=1)
     # False: market, topic and ticker buckets count a story once (its first report);

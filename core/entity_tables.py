@@ -4,7 +4,8 @@
   (``articles.story_id`` points at it, ``articles.is_novel`` marks that first report).
 - ``article_signatures``: each article's MinHash signature and LSH band keys; with
   ``article_bands`` (one row per band key, btree), the durable index that near-duplicate
-  lookup queries; the worker keeps no other copy.
+  lookup queries; the worker keeps no other copy. Band rows expire after the novelty
+  window (and a margin); signatures stay.
 - ``ticker_buckets``: per ticker and time bucket, relevance-weighted and story-de-duplicated
   sentiment (``w_*``), beside the raw mention volume.
 """
@@ -13,7 +14,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,12 +76,19 @@ class ArticleBand(Base):
     a batch's ~2,000 keys and the sequential overlap check cost 0.4 s per batch.
 
     No foreign key: the rows are written from their signature in the same transaction,
-    and the per-row check cost a third of the insert (nothing deletes signatures)."""
+    and the per-row check cost a third of the insert (nothing deletes signatures).
+
+    Rows expire: the worker deletes those stored longer ago than the novelty window plus
+    a margin (``stream.entities.novelty.prune_bands``); the signature keeps its bands."""
 
     __tablename__ = "article_bands"
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # when the row was written (the database's clock): what the prune's index orders by
+    stored_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (Index("ix_article_bands_stored_at", "stored_at"),)
 
 
 class TickerBucket(Base):

@@ -24,7 +24,7 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from core.classifier import Classifier
 from core.config import Settings
@@ -33,6 +33,7 @@ from core.schemas import DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
 from stream import metrics
 from stream.classifiers import load_classifier
+from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, score_batch
@@ -309,6 +310,24 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
             raise
         except Exception:
             _exit_for_redelivery()
+
+    keep_bands_s = settings.entities.novelty_window_s + settings.entities.band_retention_margin_s
+
+    async def prune_expired_bands() -> None:
+        try:
+            deleted = await asyncio.to_thread(prune_bands, processor.engine, keep_bands_s)
+        except SQLAlchemyError as exc:
+            # the database is down: the next tick deletes what this one could not
+            log.warning("band prune skipped: database error %s", type(exc).__name__)
+            return
+        except Exception:  # noqa: BLE001 - housekeeping must never stop the worker's scoring
+            log.exception("band prune failed")
+            return
+        if deleted:
+            log.info("deleted %d expired story-lookup band rows", deleted)
+
+    # a plain call, not a decorator: faust is untyped (see stream.alerts.agents)
+    app.timer(settings.entities.band_prune_interval_s)(prune_expired_bands)
 
     if settings.alerts.enabled:
         from stream.alerts.agents import register_alerting

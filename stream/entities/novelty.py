@@ -23,6 +23,10 @@ a signature: a redelivered message finds its article already stored and creates 
 A story's first report is the first copy finsent stores (within a batch, the earliest
 published). A copy published earlier but delivered later joins the story: re-opening it
 would un-count buckets already counted.
+
+Band rows expire: ``prune_bands`` (a worker timer) deletes those stored longer ago than
+the window plus a margin for late copies. Counted from when they were stored, not
+published: a replay of old news must still find its stories while it runs.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Engine,
     Integer,
     Text,
     any_,
@@ -52,7 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
-from core.db import execute_many, table_of
+from core.db import execute_many, session_scope, table_of
 from core.entity_tables import ArticleBand, ArticleSignature, Story
 from core.schemas import Article
 from core.tables import Article as ArticleRow
@@ -63,6 +68,7 @@ __all__ = [
     "Signature",
     "assign_stories",
     "normalise",
+    "prune_bands",
     "signature",
     "similarity",
 ]
@@ -77,6 +83,10 @@ _A = _rng.integers(1, 2**63, size=_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 2**63, size=_PERMUTATIONS, dtype=np.uint64)
 # any fixed 64-bit key: the advisory lock that serialises story assignment
 _LOCK_KEY = 0x66696E73656E7401
+# another: one worker at a time prunes band rows (the others skip their turn)
+_PRUNE_LOCK_KEY = 0x66696E73656E7402
+# band rows deleted per transaction: row locks held briefly, never the table's
+_PRUNE_CHUNK = 5_000
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:update|updated|refile|corrected|exclusive|breaking|brief|wrapup)\s*\d*"
@@ -379,3 +389,30 @@ def _record(
                 last_published_at=func.greatest(stories.c.last_published_at, grown.c.last),
             )
         )
+
+
+def prune_bands(
+    engine: Engine, keep_s: int, *, chunk: int = _PRUNE_CHUNK, max_chunks: int = 200
+) -> int:
+    """Delete the band rows stored more than ``keep_s`` seconds ago (the database's clock);
+    return how many. ``chunk`` rows per transaction, at most ``max_chunks`` transactions per
+    call: a backlog of expired rows is worked off over several calls, and no call holds
+    locks or a thread for long. Does nothing while another worker prunes."""
+    # ctid: the chunk's rows are found on the stored_at index, then deleted where they lie
+    stmt = text(
+        "DELETE FROM article_bands WHERE ctid = ANY(ARRAY("
+        "SELECT ctid FROM article_bands"
+        " WHERE stored_at < now() - make_interval(secs => :keep_s) LIMIT :chunk))"
+    )
+    deleted = 0
+    for _ in range(max_chunks):
+        with session_scope(engine) as session:
+            if not session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PRUNE_LOCK_KEY}
+            ):
+                break
+            n = session.connection().execute(stmt, {"keep_s": keep_s, "chunk": chunk}).rowcount
+        deleted += n
+        if n < chunk:
+            break
+    return deleted

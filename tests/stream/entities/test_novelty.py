@@ -10,9 +10,11 @@ from sqlalchemy import Engine, text
 from core.db import session_scope
 from core.schemas import Article
 from stream.entities.novelty import (
+    _PRUNE_LOCK_KEY,
     NoveltyConfig,
     Signature,
     assign_stories,
+    prune_bands,
     signature,
     similarity,
 )
@@ -133,3 +135,69 @@ def test_story_registry_in_postgres_across_batches_and_window(db: Engine) -> Non
     assert [a.id for a in cluster] == [first[0].id, later[0].id, later[1].id]
     assert [a.is_novel for a in cluster] == [True, False, False]
     assert cluster[0].novelty == 1.0 and cluster[1].novelty is not None and cluster[1].novelty < 0.3
+
+
+def _bands_of(engine: Engine, article: Article) -> int:
+    with engine.connect() as conn:
+        sql = text("SELECT count(*) FROM article_bands WHERE article_id = :id")
+        return int(conn.execute(sql, {"id": article.id}).scalar_one())
+
+
+@pytest.mark.integration
+def test_prune_deletes_expired_bands_in_chunks_and_recent_stories_still_match(
+    db: Engine,
+) -> None:
+    now = datetime.now(UTC)
+    config = NoveltyConfig()
+    keep_s = config.window_s + 24 * 3600
+    old = _article(11, LOOK_ALIKES[2], now - timedelta(days=5))
+    recent = _article(12, BASE, now - timedelta(hours=1))
+    _insert(db, [old, recent])
+    with session_scope(db) as session:
+        assign_stories(session, [old, recent], config)
+    # rows expire by when they were stored: the old article's as if stored 4 days ago
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE article_bands SET stored_at = now() - interval '4 days' "
+                "WHERE article_id = :id"
+            ),
+            {"id": old.id},
+        )
+    assert _bands_of(db, old) == _bands_of(db, recent) == 32
+
+    # a bounded call deletes at most max_chunks x chunk rows; the next one goes on
+    assert prune_bands(db, keep_s, chunk=5, max_chunks=2) == 10
+    assert prune_bands(db, keep_s, chunk=5) == 22
+    assert prune_bands(db, keep_s, chunk=5) == 0
+    assert _bands_of(db, old) == 0
+    assert _bands_of(db, recent) == 32
+    assert count(db, "SELECT count(*) FROM article_signatures") == 2  # signatures stay
+
+    copies = [
+        _article(13, REPUBLISHED[1], now, "reuters"),
+        # a copy of the expired story published within its window: no longer matched
+        _article(14, LOOK_ALIKES[2] + " - Reuters", old.published_at + timedelta(hours=1)),
+    ]
+    _insert(db, copies)
+    with session_scope(db) as session:
+        by_id = {s.article_id: s for s in assign_stories(session, copies, config)}
+    assert by_id[copies[0].id].story_id == recent.id and not by_id[copies[0].id].is_novel
+    assert by_id[copies[1].id].is_novel
+
+
+@pytest.mark.integration
+def test_prune_skips_its_turn_while_another_worker_prunes(db: Engine) -> None:
+    now = datetime.now(UTC)
+    article = _article(21, BASE, now)
+    _insert(db, [article])
+    with session_scope(db) as session:
+        assign_stories(session, [article], NoveltyConfig())
+    with db.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PRUNE_LOCK_KEY})
+        try:
+            assert prune_bands(db, keep_s=0) == 0
+        finally:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PRUNE_LOCK_KEY})
+            other.commit()
+    assert prune_bands(db, keep_s=0) == 32

@@ -139,3 +139,32 @@ def test_entities_and_stories_once_per_article_through_the_worker(
     assert (n_mentions, n_stories) == (4, 1)
     assert 0.7 <= w_total < 0.8  # the headline mention plus a small weight for the passing one
     assert buckets_from_table(db) == buckets_recounted(db)
+
+
+def test_the_worker_prunes_expired_band_rows_on_its_timer(
+    db: Engine, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO article_bands (band_key, article_id, stored_at) "
+                "SELECT k, CASE WHEN k <= 40 THEN 'old' ELSE 'new' END, "
+                "CASE WHEN k <= 40 THEN now() - interval '2 hours' ELSE now() END "
+                "FROM generate_series(1, 50) k"
+            )
+        )
+    env = service_env | {
+        "FINSENT_ENTITIES__NOVELTY_WINDOW_S": "60",
+        "FINSENT_ENTITIES__BAND_RETENTION_MARGIN_S": "60",
+        "FINSENT_ENTITIES__BAND_PRUNE_INTERVAL_S": "0.5",
+    }
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_for(
+            lambda: count(db, "SELECT count(*) FROM article_bands WHERE article_id = 'old'") == 0,
+            120,
+            "the expired band rows to be deleted",
+        )
+    finally:
+        stop_process(worker)
+    assert count(db, "SELECT count(*) FROM article_bands WHERE article_id = 'new'") == 10
