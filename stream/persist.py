@@ -9,9 +9,10 @@ Offsets are committed after it commits.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +34,8 @@ from stream.entities.config import EntitySettings, novelty_config
 from stream.entities.novelty import assign_stories
 
 __all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
+
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,18 @@ def persist_batch(
     with session_scope(engine) as session:
         new_ids = _insert_articles(session, batch.articles)
         _insert_scores(session, batch.scores)
-        inserted = [a for a in batch.articles if a.id in new_ids]
-        # stories only for rows this transaction inserted: a redelivery creates none
+        # stories only for rows this transaction inserted: a redelivery creates none; an
+        # article twice in the batch was inserted once (its first copy) and counts once
+        inserted = _first_of_each((a for a in batch.articles if a.id in new_ids), lambda a: a.id)
         novel = {
             s.article_id: s.is_novel
             for s in assign_stories(session, inserted, novelty_config(config))
         }
         fresh = [
             s.model_copy(update={"is_novel": novel.get(s.article_id, True)})
-            for s in batch.scores
-            if s.article_id in new_ids
+            for s in _first_of_each(
+                (s for s in batch.scores if s.article_id in new_ids), lambda s: s.article_id
+            )
         ]
         _insert_entities(session, fresh, {a.id: a for a in inserted})
         _increment_buckets(session, fresh, widths_s, policy)
@@ -91,6 +96,14 @@ def persist_batch(
         if report is not None:
             _upsert_report(session, report)
     return new_ids
+
+
+def _first_of_each(items: Iterable[_Item], key: Callable[[_Item], str]) -> list[_Item]:
+    """The first item per key, in order: what ``ON CONFLICT DO NOTHING`` kept."""
+    firsts: dict[str, _Item] = {}
+    for item in items:
+        firsts.setdefault(key(item), item)
+    return list(firsts.values())
 
 
 def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
