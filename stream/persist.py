@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Engine, Table
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
-from core.db import execute_many, session_scope, table_of
+from core.db import execute_many, execute_unnest, session_scope, table_of, unnest_insert
 from core.entity_tables import TickerBucket
 from core.schemas import Article, ArticleScored, DeadLetter
 from core.tables import Article as ArticleRow
@@ -36,6 +36,86 @@ from stream.entities.novelty import assign_stories
 __all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
 
 _Item = TypeVar("_Item")
+
+# A batch's rows in one statement each, with the same text whatever the batch size (see
+# core.db.unnest_insert); conflicts are skipped as ever: a redelivery inserts nothing.
+_ARTICLES = table_of(ArticleRow)
+_INSERT_ARTICLES = (
+    unnest_insert(
+        _ARTICLES,
+        (
+            "id",
+            "source",
+            "url",
+            "title",
+            "summary",
+            "language",
+            "published_at",
+            "fetched_at",
+            "tickers_hinted",
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_ARTICLES.c.id)
+)
+_INSERT_SCORES = unnest_insert(
+    table_of(ArticleScore),
+    (
+        "article_id",
+        "model_version",
+        "model_name",
+        "sentiment",
+        "p_negative",
+        "p_neutral",
+        "p_positive",
+        "score",
+        "topic",
+        "topic_probs",
+        "scored_at",
+    ),
+).on_conflict_do_nothing()
+_INSERT_ENTITIES = unnest_insert(
+    table_of(ArticleEntity),
+    (
+        "article_id",
+        "ticker",
+        "span_start",
+        "span_end",
+        "mention",
+        "in_title",
+        "relevance",
+        "sentiment",
+    ),
+).on_conflict_do_nothing()
+
+
+def _adding(table: Table, keys: Sequence[str], counters: Sequence[str]) -> Insert:
+    """Rows whose counters are added to those of the row already there, if any. Rows are
+    applied in the given order (unnest keeps it): callers sort them, so that concurrent
+    workers lock shared rows in one order."""
+    stmt = unnest_insert(table, (*keys, *counters))
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters}
+    )
+
+
+_ADD_TO_BUCKETS = _adding(
+    table_of(SentimentBucket),
+    ("scope_kind", "scope_key", "width_s", "bucket_start"),
+    ("n_total", "n_negative", "n_neutral", "n_positive", "score_sum"),
+)
+_TICKER_COUNTERS = (
+    "n_mentions",
+    "n_stories",
+    "w_total",
+    "w_negative",
+    "w_neutral",
+    "w_positive",
+    "w_score_sum",
+)
+_ADD_TO_TICKER_BUCKETS = _adding(
+    table_of(TickerBucket), ("ticker", "width_s", "bucket_start"), _TICKER_COUNTERS
+)
 
 
 @dataclass(frozen=True)
@@ -123,9 +203,7 @@ def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
         }
         for a in articles
     ]
-    table = table_of(ArticleRow)
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
-    return set(execute_many(session, stmt, rows).scalars())
+    return set(execute_unnest(session, _INSERT_ARTICLES, rows).scalars())
 
 
 def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
@@ -147,7 +225,7 @@ def _insert_scores(session: Session, scores: Sequence[ArticleScored]) -> None:
         }
         for s in scores
     ]
-    execute_many(session, insert(table_of(ArticleScore)).on_conflict_do_nothing(), rows)
+    execute_unnest(session, _INSERT_SCORES, rows)
 
 
 def _mention_text(article: Article | None, title: str, start: int, end: int, in_title: bool) -> str:
@@ -177,7 +255,7 @@ def _insert_entities(
         for e in s.entities
     ]
     if rows:
-        execute_many(session, insert(table_of(ArticleEntity)).on_conflict_do_nothing(), rows)
+        execute_unnest(session, _INSERT_ENTITIES, rows)
 
 
 def _increment_buckets(
@@ -208,14 +286,7 @@ def _increment_buckets(
         }
         for k, c in ordered
     ]
-    table = table_of(SentimentBucket)
-    stmt = insert(table)
-    counters = ("n_total", "n_negative", "n_neutral", "n_positive", "score_sum")
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["scope_kind", "scope_key", "width_s", "bucket_start"],
-        set_={c: table.c[c] + stmt.excluded[c] for c in counters},
-    )
-    execute_many(session, stmt, rows)
+    execute_unnest(session, _ADD_TO_BUCKETS, rows)
 
 
 def _increment_ticker_buckets(
@@ -230,27 +301,12 @@ def _increment_ticker_buckets(
     ordered = sorted(
         increments.items(), key=lambda kv: (kv[0].ticker, kv[0].width_s, kv[0].bucket_start)
     )
-    counters = (
-        "n_mentions",
-        "n_stories",
-        "w_total",
-        "w_negative",
-        "w_neutral",
-        "w_positive",
-        "w_score_sum",
-    )
     rows = [
         {"ticker": k.ticker, "width_s": k.width_s, "bucket_start": k.bucket_start}
-        | {c: getattr(v, c) for c in counters}
+        | {c: getattr(v, c) for c in _TICKER_COUNTERS}
         for k, v in ordered
     ]
-    table = table_of(TickerBucket)
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["ticker", "width_s", "bucket_start"],
-        set_={c: table.c[c] + stmt.excluded[c] for c in counters},
-    )
-    execute_many(session, stmt, rows)
+    execute_unnest(session, _ADD_TO_TICKER_BUCKETS, rows)
 
 
 def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> None:

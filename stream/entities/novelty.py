@@ -57,7 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
-from core.db import execute_many, session_scope, table_of
+from core.db import execute_unnest, session_scope, table_of, unnest_insert
 from core.entity_tables import ArticleBand, ArticleSignature, Story
 from core.schemas import Article
 from core.tables import Article as ArticleRow
@@ -87,6 +87,15 @@ _LOCK_KEY = 0x66696E73656E7401
 _PRUNE_LOCK_KEY = 0x66696E73656E7402
 # band rows deleted per transaction: row locks held briefly, never the table's
 _PRUNE_CHUNK = 5_000
+# one statement per batch whatever its size (core.db.unnest_insert)
+_INSERT_SIGNATURES = unnest_insert(
+    table_of(ArticleSignature),
+    ("article_id", "story_id", "published_at", "minhash", "bands", "facts", "novelty"),
+).on_conflict_do_nothing(index_elements=["article_id"])
+_INSERT_STORIES = unnest_insert(
+    table_of(Story),
+    ("id", "title", "first_published_at", "last_published_at", "n_articles"),
+).on_conflict_do_nothing(index_elements=["id"])
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:update|updated|refile|corrected|exclusive|breaking|brief|wrapup)\s*\d*"
@@ -302,9 +311,9 @@ def _record(
     assignments: Sequence[StoryAssignment],
 ) -> None:
     by_id = {a.id: a for a in articles}
-    execute_many(
+    execute_unnest(
         session,
-        insert(table_of(ArticleSignature)).on_conflict_do_nothing(index_elements=["article_id"]),
+        _INSERT_SIGNATURES,
         [
             {
                 "article_id": s.article_id,
@@ -348,9 +357,9 @@ def _record(
     )
     opened = [s for s in assignments if s.is_novel]
     if opened:
-        execute_many(
+        execute_unnest(
             session,
-            insert(table_of(Story)).on_conflict_do_nothing(index_elements=["id"]),
+            _INSERT_STORIES,
             [
                 {
                     "id": s.story_id,
