@@ -97,6 +97,8 @@ def fuzz_worker(
         "FINSENT_KAFKA__DLQ_TOPIC": f"{prefix}.dlq",
         "FINSENT_WORKER__APP_ID": f"{prefix}-worker",
         "FINSENT_WORKER__METRICS_PORT": "0",
+        # the worker's own files (faust's data directory) stay in the test session's
+        "FINSENT_DATA_DIR": str(services.settings.data_dir),
     }
     log = tmp_path_factory.mktemp("fuzz") / "worker.log"
     worker = start_worker(env, log)
