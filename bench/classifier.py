@@ -234,6 +234,7 @@ def build_quick_artifacts(
     optimize: bool,
     tag: str,
     int8_from_fused: bool = False,
+    ffn: int | None = None,
 ) -> dict[str, Path]:
     """fp32 and int8 artifact folders for ``student`` (no parity/eval: timing only).
 
@@ -248,12 +249,15 @@ def build_quick_artifacts(
     from export.runtime import TRAINING_PREPROCESSING
     from models.modeling import MultiTaskModel
     from models.pretrained import minilm_dir
+    from models.pruning import narrow_ffn
 
     if student.is_dir():
         model = MultiTaskModel.load(student)
         src = student
     else:
         model = MultiTaskModel.from_pretrained(minilm_dir(), num_layers=layers)
+        if ffn is not None:
+            narrow_ffn(model, ffn)  # by weight norms: speed only, like the untrained heads
         src = work / f"student-L{layers}"
         model.save(src)
     heads, hidden, n_layers = encoder_shape(src)
@@ -262,9 +266,10 @@ def build_quick_artifacts(
     if optimize:
         fp32 = work / f"{tag}-fp32-opt.onnx"
         optimize_graph(raw, fp32, num_heads=heads, hidden_size=hidden)
-    # as `finsent model export` does: int8 from the raw graph (ExportConfig.quantize_from)
+    # as `finsent model export` does: int8 from the raw graph (ExportConfig.quantize_from),
+    # with the recipe the shipped artifact passed its gates with
     int8 = quantize(
-        fp32 if int8_from_fused else raw, work / f"{tag}-int8.onnx", preset("dynamic-per-channel")
+        fp32 if int8_from_fused else raw, work / f"{tag}-int8.onnx", preset("dynamic-per-token")
     )
     out: dict[str, Path] = {}
     for kind, graph in (("fp32", fp32), ("int8", int8)):
@@ -423,14 +428,14 @@ def _lever_variants(
         ("lever: int8, chunks of up to 64 texts", onnx(shipped, chunk=[64, 64])),
         ("lever: int8, per-text tokenizer", onnx(shipped, per_text=True)),
     ]
-    # layer pruning: MiniLM cut to fewer layers (untrained heads: speed only)
-    for layers in (6, 4, 3):
-        if not args.student.is_dir() and layers == args.student_layers:
-            continue
+    # layer and feed-forward pruning: MiniLM (FFN 1536) cut to fewer layers and
+    # narrower FFN blocks (untrained heads: speed only)
+    for layers, ffn in ((6, None), (4, None), (3, None), (3, 768), (3, 512)):
+        tag = f"L{layers}" + (f"-ffn{ffn}" if ffn else "")
         arts = build_quick_artifacts(
-            Path("/nonexistent"), layers, work / f"L{layers}", optimize=True, tag=f"L{layers}"
+            Path("/nonexistent"), layers, work / tag, optimize=True, tag=tag, ffn=ffn
         )
-        out.append((f"lever: int8 MiniLM L{layers}", onnx(str(arts["int8"]))))
+        out.append((f"lever: int8 MiniLM L{layers}, FFN {ffn or 1536}", onnx(str(arts["int8"]))))
     return out
 
 

@@ -245,6 +245,8 @@ def main() -> None:
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")},
                 **services.env(),
+                # the workers keep their files (faust's among them) in the bench's folder
+                "FINSENT_DATA_DIR": str(data_dir),
                 "FINSENT_KAFKA__RAW_TOPIC": f"{prefix}.raw",
                 "FINSENT_KAFKA__SCORED_TOPIC": f"{prefix}.scored",
                 "FINSENT_KAFKA__DLQ_TOPIC": f"{prefix}.dlq",
