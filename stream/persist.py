@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
 from stream.entities.config import EntitySettings, novelty_config
 from stream.entities.novelty import assign_stories
 
-__all__ = ["BatchWrite", "WorkerReport", "persist_batch"]
+__all__ = ["BatchWrite", "Persisted", "WorkerReport", "persist_batch"]
 
 _Item = TypeVar("_Item")
 
@@ -128,6 +128,24 @@ class BatchWrite:
 
 
 @dataclass(frozen=True)
+class Persisted:
+    """What a batch's transaction did: the articles it inserted, and for every article of
+    the batch whether it is the first report of its story (as stored, also for articles a
+    redelivery finds already there)."""
+
+    new_ids: set[str]
+    novel: dict[str, bool]
+
+    def stored(self, scores: Sequence[ArticleScored]) -> list[ArticleScored]:
+        """The scores as ``news.scored`` should carry them: with the stored novelty
+        (scoring cannot know it; story assignment happens in the transaction)."""
+        return [
+            s.model_copy(update={"is_novel": self.novel.get(s.article_id, s.is_novel)})
+            for s in scores
+        ]
+
+
+@dataclass(frozen=True)
 class WorkerReport:
     worker_id: str
     started_at: datetime
@@ -149,8 +167,8 @@ def persist_batch(
     report: WorkerReport | None = None,
     *,
     entities: EntitySettings | None = None,
-) -> set[str]:
-    """Write the batch; return the ids of the articles that were new."""
+) -> Persisted:
+    """Write the batch; return which articles were new and which are first reports."""
     config = entities or EntitySettings()
     policy = BucketPolicy(config.count_repeats, config.min_relevance)
     with session_scope(engine) as session:
@@ -175,7 +193,17 @@ def persist_batch(
         _insert_dead_letters(session, batch.dead_letters)
         if report is not None:
             _upsert_report(session, report)
-    return new_ids
+        stored_before = [s.article_id for s in batch.scores if s.article_id not in new_ids]
+        if stored_before:
+            # a redelivery: its articles got their story from the transaction that stored them
+            novel |= dict(
+                session.execute(
+                    select(_ARTICLES.c.id, _ARTICLES.c.is_novel).where(
+                        _ARTICLES.c.id.in_(stored_before)
+                    )
+                ).all()
+            )
+    return Persisted(new_ids, novel)
 
 
 def _first_of_each(items: Iterable[_Item], key: Callable[[_Item], str]) -> list[_Item]:

@@ -126,15 +126,17 @@ class BatchProcessor:
         delay = 0.5
         while True:
             try:
-                new_ids = persist_batch(
+                persisted = persist_batch(
                     self.engine,
                     batch,
                     widths,
                     self._report(batch, batch_ms),
                     entities=self.settings.entities,
                 )
-                metrics.ARTICLES_STORED.inc(len(new_ids))
-                return batch
+                metrics.ARTICLES_STORED.inc(len(persisted.new_ids))
+                return BatchWrite(
+                    batch.articles, persisted.stored(batch.scores), batch.dead_letters
+                )
             except OperationalError as exc:
                 # the database is down or unreachable: wait and retry the same batch;
                 # nothing is acked meanwhile, so nothing is lost
@@ -152,14 +154,14 @@ class BatchProcessor:
         dead = list(batch.dead_letters)
         for article, score in zip(batch.articles, batch.scores, strict=True):
             try:
-                persist_batch(
+                persisted = persist_batch(
                     self.engine,
                     BatchWrite([article], [score], []),
                     widths,
                     entities=self.settings.entities,
                 )
                 kept_articles.append(article)
-                kept_scores.append(score)
+                kept_scores += persisted.stored([score])
             except DBAPIError as exc:
                 dead.append(
                     DeadLetter(

@@ -3,6 +3,7 @@ count written once, however often a batch or an article is delivered."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -46,14 +47,14 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 def test_redelivered_and_repeated_articles_are_written_exactly_once(db: Engine) -> None:
     first = _batch(range(0, 40), summary='He said "sell" \\ then {left}, NULL')
-    assert len(persist_batch(db, first, WIDTHS)) == 40
+    assert len(persist_batch(db, first, WIDTHS).new_ids) == 40
     once = _counts(db)
     assert once["articles"] == once["article_scores"] == once["article_signatures"] == 40
     assert once["article_bands"] == 40 * 32
     buckets = buckets_from_table(db)
 
     # the whole batch again (a crash before its offsets were committed): nothing new
-    assert persist_batch(db, first, WIDTHS) == set()
+    assert persist_batch(db, first, WIDTHS).new_ids == set()
     assert _counts(db) == once
     assert buckets_from_table(db) == buckets
 
@@ -63,7 +64,7 @@ def test_redelivered_and_repeated_articles_are_written_exactly_once(db: Engine) 
     doubled = BatchWrite(
         [*overlap.articles, overlap.articles[-1]], [*overlap.scores, overlap.scores[-1]], []
     )
-    assert len(persist_batch(db, doubled, WIDTHS)) == 20
+    assert len(persist_batch(db, doubled, WIDTHS).new_ids) == 20
     after = _counts(db)
     assert after["articles"] == after["article_scores"] == after["article_signatures"] == 60
     assert after["article_bands"] == 60 * 32
@@ -89,5 +90,36 @@ def test_a_score_from_another_model_is_added_beside_the_first(db: Engine) -> Non
     batch = _batch(range(3))
     persist_batch(db, batch, WIDTHS)
     rescored = [s.model_copy(update={"model_version": "lexicon-2"}) for s in batch.scores]
-    assert persist_batch(db, BatchWrite(batch.articles, rescored, []), WIDTHS) == set()
+    assert persist_batch(db, BatchWrite(batch.articles, rescored, []), WIDTHS).new_ids == set()
     assert count(db, "SELECT count(*) FROM article_scores") == 6
+
+
+def test_scores_leave_with_the_novelty_their_transaction_stored(db: Engine) -> None:
+    original = article_payload(100, published_at=T0)
+    url = "https://other.example.com/copy-of-100"
+    # the same story from another outlet, ten minutes later: a repeat, not news
+    copy = {
+        **original,
+        "id": hashlib.sha256(url.encode()).hexdigest(),
+        "url": url,
+        "source": "other wire",
+        "published_at": (T0 + timedelta(minutes=10)).isoformat(),
+    }
+    messages = [
+        RawMessage("news.raw", 0, n, None, json.dumps(p).encode())
+        for n, p in enumerate((original, copy))
+    ]
+    batch = score_batch(messages, LexiconClassifier())
+    assert all(s.is_novel for s in batch.scores)  # scoring alone cannot know
+
+    def published(persisted_batch: BatchWrite) -> dict[str, bool]:
+        stored = persist_batch(db, persisted_batch, WIDTHS).stored(persisted_batch.scores)
+        return {s.article_id: s.is_novel for s in stored}
+
+    expected = {original["id"]: True, copy["id"]: False}
+    assert published(batch) == expected
+    with db.connect() as conn:
+        in_db: dict[str, bool] = dict(conn.execute(text("SELECT id, is_novel FROM articles")).all())
+    assert in_db == expected
+    # redelivered (a crash before the offsets were committed): read back, not guessed
+    assert published(batch) == expected

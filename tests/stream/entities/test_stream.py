@@ -123,6 +123,12 @@ def test_entities_and_stories_once_per_article_through_the_worker(
     assert count(db, "SELECT count(*) FROM stories") == 5
     assert count(db, "SELECT sum(n_articles) FROM stories") == len(ARTICLES)
     assert count(db, "SELECT count(*) FROM articles WHERE NOT is_novel") == 2
+    # news.scored says what the database says, on first delivery and on redelivery
+    novel = dict(_rows(db, "SELECT id, is_novel FROM articles"))
+    sent = [json.loads(r.value) for r in scored]
+    assert sorted((s["article_id"], s["is_novel"]) for s in sent) == sorted(
+        [*novel.items(), *novel.items()]
+    )
 
     # buckets: a story counts once, a passing mention not at all, each ticker its own label
     assert _day(db, "ticker", "AAPL") == {"n_total": 1, "n_positive": 1}
