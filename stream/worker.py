@@ -24,7 +24,7 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.classifier import Classifier
 from core.config import Settings
@@ -32,6 +32,7 @@ from core.db import make_engine
 from core.schemas import DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
 from stream import metrics
+from stream.background import in_background
 from stream.classifiers import load_classifier
 from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
@@ -316,15 +317,8 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
     keep_bands_s = settings.entities.novelty_window_s + settings.entities.band_retention_margin_s
 
     async def prune_expired_bands() -> None:
-        try:
-            deleted = await asyncio.to_thread(prune_bands, processor.engine, keep_bands_s)
-        except SQLAlchemyError as exc:
-            # the database is down: the next tick deletes what this one could not
-            log.warning("band prune skipped: database error %s", type(exc).__name__)
-            return
-        except Exception:  # noqa: BLE001 - housekeeping must never stop the worker's scoring
-            log.exception("band prune failed")
-            return
+        # a failed tick leaves its rows to the next one
+        deleted = await in_background("band prune", prune_bands, processor.engine, keep_bands_s)
         if deleted:
             log.info("deleted %d expired story-lookup band rows", deleted)
 

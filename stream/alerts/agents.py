@@ -36,6 +36,7 @@ from stream.alerts.engine import AlertEngine, Scope
 from stream.alerts.notify import Dispatcher
 from stream.alerts.rules import MARKET_KEY, load_rules
 from stream.alerts.state import sync_rules
+from stream.background import in_background
 
 __all__ = ["EXAMPLE_RULES", "register_alerting", "scopes_of"]
 
@@ -95,27 +96,19 @@ def register_alerting(
 
     async def dispatch() -> None:
         async with delivering:
-            try:
-                await asyncio.to_thread(dispatcher.run_once)
-            except SQLAlchemyError as exc:
-                log.warning("alert dispatch skipped: database error %s", type(exc).__name__)
-            except Exception:  # noqa: BLE001 - alerting must never stop the worker's scoring
-                log.exception("alert dispatch failed")
+            await in_background("alert dispatch", dispatcher.run_once)
 
     async def evaluate(scopes: set[Scope] | None) -> None:
         now = datetime.now(UTC)
         async with evaluating:
-            try:
-                if scopes is None:
-                    report = await asyncio.to_thread(evaluator.evaluate_all, now)
-                else:
-                    report = await asyncio.to_thread(evaluator.evaluate_touched, scopes, now)
-            except SQLAlchemyError as exc:
-                # the database is down: the clock evaluates again once it is back
-                log.warning("alert evaluation skipped: database error %s", type(exc).__name__)
-                return
-            except Exception:  # noqa: BLE001 - alerting must never stop the worker's scoring
-                log.exception("alert evaluation failed")
+            # a failed evaluation is retried by the clock's next tick
+            if scopes is None:
+                report = await in_background("alert evaluation", evaluator.evaluate_all, now)
+            else:
+                report = await in_background(
+                    "alert evaluation", evaluator.evaluate_touched, scopes, now
+                )
+            if report is None:
                 return
         if report.notifying and alerts.group_wait_s == 0:
             await dispatch()  # nothing to wait for: notify now, not at the next tick
