@@ -60,7 +60,11 @@ class WorkerSettings(BaseModel):
 
 class ModelSettings(BaseModel):
     classifier: Literal["onnx", "lexicon"] = "onnx"
-    # directory of the ONNX artifact; None means the int8 student shipped in export/artifacts
+    # which shipped int8 student serves when artifact_dir is None: "accurate" (6 layers,
+    # export/artifacts/student-int8) or "fast" (3 narrow layers, student-int8-fast);
+    # export/README.md compares them
+    preset: Literal["accurate", "fast"] = "accurate"
+    # directory of another exported ONNX artifact (overrides preset)
     artifact_dir: Path | None = None
     intra_op_threads: int = Field(0, ge=0)  # 0: onnxruntime decides (1 with parallel runs)
     # session runs in flight at once over one batch's length-planned chunks. 0: on CPU

@@ -57,9 +57,11 @@ from export.config import INPUT_NAMES, OUTPUT_NAMES
 __all__ = [
     "ARTIFACT_DIR_NAME",
     "EMPTY_TOPIC",
+    "PRESET_DIRS",
     "TRAINING_PREPROCESSING",
     "OnnxClassifier",
     "clean_text",
+    "configured_artifact_dir",
     "default_artifact_dir",
     "pad_batch",
     "plan_chunks",
@@ -69,6 +71,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ARTIFACT_DIR_NAME = "student-int8"
+# ModelSettings.preset -> the shipped artifact folder
+PRESET_DIRS = {"accurate": ARTIFACT_DIR_NAME, "fast": "student-int8-fast"}
 # The topic reported for a text with no content (neither of the 20 is right; this one
 # is the catch-all class of the topic set).
 EMPTY_TOPIC = "General News | Opinion"
@@ -85,9 +89,14 @@ _PREPROCESSORS = {"html_unescape", "strip_urls", "collapse_whitespace"}
 TRAINING_PREPROCESSING = ("html_unescape", "strip_urls", "collapse_whitespace")
 
 
-def default_artifact_dir() -> Path:
-    """The int8 student shipped inside the package (works from an editable install)."""
-    return Path(__file__).resolve().parent / "artifacts" / ARTIFACT_DIR_NAME
+def default_artifact_dir(preset: str = "accurate") -> Path:
+    """An int8 student shipped inside the package (works from an editable install)."""
+    return Path(__file__).resolve().parent / "artifacts" / PRESET_DIRS[preset]
+
+
+def configured_artifact_dir(settings: ModelSettings) -> Path:
+    """The artifact the settings ask for: ``artifact_dir``, else the preset's shipped one."""
+    return settings.artifact_dir or default_artifact_dir(settings.preset)
 
 
 def _decontrol(ch: str) -> str:
@@ -262,7 +271,9 @@ class OnnxClassifier:
         cls, path: Path | str | None = None, settings: ModelSettings | None = None, **kwargs: Any
     ) -> OnnxClassifier:
         """Load an artifact directory (default: the shipped int8 student)."""
-        return cls(Path(path) if path is not None else default_artifact_dir(), settings, **kwargs)
+        if path is None:
+            path = configured_artifact_dir(settings) if settings else default_artifact_dir()
+        return cls(Path(path), settings, **kwargs)
 
     # -- the Classifier protocol -------------------------------------------------------
 

@@ -15,6 +15,8 @@ Quirks handled here:
   apostrophes inside entity names that break ``ast.literal_eval``.
 - FiQA and SemEval carry continuous scores in [-1, 1], mapped to labels with
   :func:`score_to_label` (cut documented there).
+- The analyst set (``models/analyst_set/headlines.csv``) is the repository's own: headlines
+  written and labelled by finsent's developers (guide beside it), a test set only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from core.errors import ConfigError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
 
 __all__ = [
+    "ANALYST_SET",
     "DEFAULT_DATA_DIR",
     "SCORE_CUT",
     "SOURCES",
@@ -44,10 +47,14 @@ __all__ = [
     "load_source",
     "load_user_csv",
     "score_to_label",
+    "source_path",
 ]
 
 # ../shared/data relative to the repository root (models/ is one level down)
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+# the analyst headline set lives in the repository, not in the data directory
+ANALYST_SET = "analyst_set/headlines.csv"
+_MODELS_DIR = Path(__file__).resolve().parent
 
 NEG, NEU, POS = (SENTIMENT_LABELS.index(x) for x in ("negative", "neutral", "positive"))
 # Twitter financial news sentiment: 0 Bearish, 1 Bullish, 2 Neutral
@@ -75,7 +82,7 @@ class Example:
 class Source:
     """One file of the data directory and what it may be used for."""
 
-    path: str  # relative to the data directory
+    path: str  # relative to the data directory (or to ``root``)
     dataset: str
     licence: str
     permissive: bool  # usable in a commercial product (MIT and the like)
@@ -83,6 +90,8 @@ class Source:
     # "ood" (evaluation only), "transfer" (unlabelled, distillation only), "nested"
     loader: Callable[[Path, str], Iterator[Example]] = field(repr=False)
     tasks: tuple[str, ...] = ("sentiment",)
+    # where the file lives when it is not in the data directory
+    root: Path | None = None
 
 
 _URL = re.compile(r"https?://\S+")
@@ -190,6 +199,16 @@ def _semeval(path: Path, source: str) -> Iterator[Example]:
         yield Example(source, row, item["title"], sentiment=score_to_label(score), score=score)
 
 
+def _analyst(path: Path, source: str) -> Iterator[Example]:
+    sentiments: dict[str, int] = {name: i for i, name in enumerate(SENTIMENT_LABELS)}
+    topics = {name: i for i, name in enumerate(TOPIC_LABELS)}
+    for row, rec in _csv_rows(path):
+        if rec["sentiment"] not in sentiments or rec["topic"] not in topics:
+            raise ConfigError(f"{source}:{row + 2}: unknown sentiment or topic label")
+        sentiment, topic = sentiments[rec["sentiment"]], topics[rec["topic"]]
+        yield Example(source, row, rec["text"], sentiment=sentiment, topic=topic)
+
+
 def _unlabeled(column: str) -> Callable[[Path, str], Iterator[Example]]:
     def load(path: Path, source: str) -> Iterator[Example]:
         for row, rec in _csv_rows(path):
@@ -245,13 +264,13 @@ SOURCES: dict[str, Source] = {
             _twitter_topic,
             ("topic",),
         ),
-        Source("sentfin/SEntFiN.csv", "sentfin", "MIT", True, "ood", _sentfin),
+        Source("sentfin/SEntFiN.csv", "sentfin", "MIT", True, "train", _sentfin),
         Source(
             "fiqa_2018_task1/task1_headline_ABSA_train.json",
             "fiqa",
             "MIT (dataset card; organisers' licence not found)",
             True,
-            "ood",
+            "train",
             _fiqa,
         ),
         Source(
@@ -259,7 +278,7 @@ SOURCES: dict[str, Source] = {
             "fiqa",
             "MIT (dataset card; organisers' licence not found)",
             True,
-            "ood",
+            "train",
             _fiqa,
         ),
         Source(
@@ -267,7 +286,7 @@ SOURCES: dict[str, Source] = {
             "fiqa",
             "MIT (dataset card; organisers' licence not found)",
             True,
-            "ood",
+            "train",
             _fiqa,
         ),
         Source(
@@ -275,7 +294,7 @@ SOURCES: dict[str, Source] = {
             "fiqa",
             "MIT (dataset card; organisers' licence not found)",
             True,
-            "ood",
+            "train",
             _fiqa,
         ),
         Source(
@@ -283,8 +302,18 @@ SOURCES: dict[str, Source] = {
             "semeval",
             "not verified",
             False,
-            "ood",
+            "train",
             _semeval,
+        ),
+        Source(
+            ANALYST_SET,
+            "analyst",
+            "Apache-2.0 (written for finsent)",
+            True,
+            "test",
+            _analyst,
+            ("sentiment", "topic"),
+            root=_MODELS_DIR,
         ),
         Source(
             "unlabeled_fin_headlines/cnbc_headlines.csv",
@@ -316,13 +345,23 @@ def load_source(data_dir: Path, source: str) -> list[Example]:
         return load_user_csv(Path(source[len(USER_PREFIX) :]))
     if source not in SOURCES:
         raise ConfigError(f"unknown data source {source!r}")
-    path = data_dir / source
+    path = source_path(data_dir, source)
     if not path.is_file():
         raise ConfigError(
             f"data file {path} is missing: point --data-dir at a copy of shared/data "
             f"(see its README.md) or pass your own CSV with --extra-csv"
         )
     return list(SOURCES[source].loader(path, source))
+
+
+def source_path(data_dir: Path, source: str) -> Path:
+    """Where a source's file is: a user CSV's own path, the repository for the analyst
+    set, else the data directory."""
+    if source.startswith(USER_PREFIX):
+        return Path(source[len(USER_PREFIX) :])
+    known = SOURCES.get(source)
+    root = known.root if known is not None and known.root is not None else data_dir
+    return root / source
 
 
 def load_user_csv(path: Path) -> list[Example]:

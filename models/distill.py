@@ -70,6 +70,8 @@ def ensure_soft_labels(
     seed: int = 13,
     batch_size: int = 64,
     max_length: int = 64,
+    device: str = "auto",
+    precision: str = "fp32",
     console: Console | None = None,
 ) -> Path:
     """Write the teacher's logits over the transfer set (every training row of every
@@ -105,6 +107,8 @@ def ensure_soft_labels(
             max_length=max_length,
             progress=progress,
             task_id=task,
+            device=device,
+            precision=precision,
         )
     meta = {
         "teacher": str(model_dir),
@@ -115,6 +119,8 @@ def ensure_soft_labels(
         "max_unlabeled": max_unlabeled,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "dtype": "float16 logits (no temperature applied)",
+        "device": str(next(model.parameters()).device),
+        "precision": precision,
     }
     SoftLabels([e.key for e in examples], sent, topic, meta).save(out)
     if console:

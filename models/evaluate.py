@@ -25,17 +25,29 @@ def evaluate_model(
     names: list[str] | None = None,
     batch_size: int = 64,
     max_length: int = 64,
+    device: str | None = None,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """name -> report (accuracy, macro-F1, per-class F1, confusion matrix, ECE)."""
     split = SplitFile.read(splits)
     results: dict[str, Any] = {}
     for name, (task, examples) in eval_sets(split, data_dir, which=which, names=names).items():
-        sent, topic = predict_logits(model, examples, batch_size=batch_size, max_length=max_length)
+        sent, topic = predict_logits(
+            model,
+            examples,
+            batch_size=batch_size,
+            max_length=max_length,
+            device=device,
+            precision=precision,
+        )
         logits = sent if task == "sentiment" else topic
         labels = np.array([getattr(e, task) for e in examples], dtype=np.int64)
         probs = softmax(logits)
         label_names = model.sentiment_labels if task == "sentiment" else model.topic_labels
         report = classification_report(labels, probs.argmax(axis=1), label_names, probs)
+        if task == "topic":
+            top3 = np.argsort(-logits, axis=1)[:, :3]
+            report["top3_accuracy"] = float((top3 == labels[:, None]).any(axis=1).mean())
         results[name] = {"task": task, **_round(report)}
     return results
 

@@ -9,6 +9,7 @@ import torch
 
 from models.batching import collate, encode
 from models.data import Example
+from models.device import autocast, resolve_device
 from models.modeling import MultiTaskModel
 
 __all__ = ["predict_logits"]
@@ -22,10 +23,19 @@ def predict_logits(
     max_length: int = 64,
     progress: object | None = None,
     task_id: object | None = None,
+    device: str | None = None,
+    precision: str = "fp32",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(sentiment logits [N, 3], topic logits [N, 20]) as float32, in input order."""
+    """(sentiment logits [N, 3], topic logits [N, 20]) as float32, in input order.
+
+    ``device`` moves the model there first (``auto``: CUDA when available); None keeps
+    it where it is. Inputs always follow the model's device."""
+    if device is not None:
+        model.to(resolve_device(device))
+    where = next(model.parameters()).device
     data = encode(examples, model.tokenizer, max_length)
-    order = sorted(range(len(data)), key=lambda i: data.lengths[i])
+    lengths = data.lengths  # a property that builds the list: once, not per key
+    order = sorted(range(len(data)), key=lengths.__getitem__)
     sent = np.zeros((len(data), len(model.sentiment_labels)), np.float32)
     topic = np.zeros((len(data), len(model.topic_labels)), np.float32)
     was_training = model.training
@@ -34,9 +44,10 @@ def predict_logits(
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             b = collate(data, idx)
-            s, t = model(b.input_ids, b.attention_mask)
-            sent[idx] = s.float().numpy()
-            topic[idx] = t.float().numpy()
+            with autocast(str(where), precision):
+                s, t = model(b.input_ids.to(where), b.attention_mask.to(where))
+            sent[idx] = s.float().cpu().numpy()
+            topic[idx] = t.float().cpu().numpy()
             if progress is not None:
                 progress.advance(task_id, len(idx))  # type: ignore[attr-defined]
     model.train(was_training)

@@ -17,10 +17,12 @@ __all__ = ["IGNORE", "distill_loss", "masked_ce"]
 IGNORE = -100
 
 
-def masked_ce(logits: Tensor, labels: Tensor) -> Tensor:
-    """Mean cross-entropy over the examples that have a label (0 if none has)."""
+def masked_ce(logits: Tensor, labels: Tensor, weight: Tensor | None = None) -> Tensor:
+    """Mean cross-entropy over the examples that have a label (0 if none has); with
+    class ``weight`` each example counts its class's weight (the weights are normalised
+    over the training set, so no per-batch renormalisation)."""
     present = (labels != IGNORE).sum()
-    total = F.cross_entropy(logits, labels, ignore_index=IGNORE, reduction="sum")
+    total = F.cross_entropy(logits, labels, weight=weight, ignore_index=IGNORE, reduction="sum")
     return total / present.clamp(min=1)
 
 

@@ -6,6 +6,11 @@ text's near-duplicate key (:func:`models.data.dedup_key`), so the same sentence 
 the same split whichever file it comes from (PhraseBank's nested agreement levels, the
 two Twitter sets). Then every training, validation or transfer row whose key occurs in
 any test set is excluded, and training rows whose key occurs in a validation set too.
+
+The headline sets (SEntFiN, FiQA, SemEval) are split like the others and train the
+models; their test parts are reported test sets. SEntFiN headlines whose entities
+disagree have no headline label: in the train part they are transfer rows (soft labels
+only), elsewhere excluded. The analyst set is a test set as a whole.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from models.data import (
+    ANALYST_SET,
     SCORE_CUT,
     SOURCES,
     USER_PREFIX,
@@ -29,6 +35,7 @@ from models.data import (
     file_sha256,
     load_source,
     load_user_csv,
+    source_path,
 )
 
 __all__ = [
@@ -41,11 +48,18 @@ __all__ = [
     "training_examples",
 ]
 
-SPLIT_VERSION = 1
+SPLIT_VERSION = 2
 DEFAULT_SPLITS = Path(__file__).resolve().parent / "splits" / "splits.json"
 PB = "financial_phrasebank/"
 # fractions by role: (test, validation); the rest is train
-FRACTIONS = {"train": (0.0, 0.1), "phrasebank": (0.2, 0.1), "user": (0.1, 0.1)}
+FRACTIONS = {
+    "train": (0.0, 0.1),
+    "phrasebank": (0.2, 0.1),
+    "headline": (0.2, 0.1),
+    "user": (0.1, 0.1),
+}
+# data sets without a published test split: a seeded 20 % is their test set
+HEADLINE_SETS = ("sentfin", "fiqa", "semeval")
 SPLITS = ("train", "validation", "test", "transfer", "excluded")
 
 # name -> (task, source files) of each reported test set
@@ -67,12 +81,17 @@ EVAL_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("semeval2017_task5_headlines/SemEval2017Task5Headlines.json",),
     ),
     "sentfin_agree": ("sentiment", ("sentfin/SEntFiN.csv",)),
+    "analyst_sentiment": ("sentiment", (ANALYST_SET,)),
+    "analyst_topic": ("topic", (ANALYST_SET,)),
 }
-# validation sets (for model selection and early stopping; never a test split)
+# validation sets (for model selection, early stopping and calibration; never a test split)
 VALIDATION_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "phrasebank_50agree": ("sentiment", (PB + "Sentences_50Agree.txt",)),
     "twitter_sentiment": ("sentiment", ("twitter_fin_news_sentiment/sent_train.csv",)),
     "twitter_topic": ("topic", ("twitter_fin_news_topic/topic_train.csv",)),
+    "fiqa": EVAL_SETS["fiqa"],
+    "semeval_headlines": EVAL_SETS["semeval_headlines"],
+    "sentfin_agree": EVAL_SETS["sentfin_agree"],
 }
 
 
@@ -81,20 +100,22 @@ def _unit(seed: int, key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def _kind(source: str) -> str:
+    if source.startswith(USER_PREFIX):
+        return "user"
+    if source.startswith(PB):
+        return "phrasebank"
+    if SOURCES[source].dataset in HEADLINE_SETS:
+        return "headline"
+    return "train"
+
+
 def _assign(role: str, source: str, u: float) -> str:
-    if role == "ood":
+    if role in ("ood", "test"):
         return "test"
     if role == "transfer":
         return "transfer"
-    if role == "test":
-        return "test"
-    kind = (
-        "user"
-        if source.startswith(USER_PREFIX)
-        else "phrasebank"
-        if source.startswith(PB)
-        else "train"
-    )
+    kind = _kind(source)
     test, val = FRACTIONS[kind]
     return "test" if u < test else "validation" if u < test + val else "train"
 
@@ -123,7 +144,7 @@ class SplitFile:
         """The files must be the ones the split was made from (row ids would lie)."""
         for s in sources:
             info = self.data["sources"][s]
-            path = Path(s[len(USER_PREFIX) :]) if s.startswith(USER_PREFIX) else data_dir / s
+            path = source_path(data_dir, s)
             if not path.is_file():
                 raise ConfigError(f"data file {path} is missing (see ../shared/data/README.md)")
             if file_sha256(path) != info["sha256"]:
@@ -164,10 +185,11 @@ def make_splits(data_dir: Path, *, seed: int = 13, extra_csvs: Sequence[Path] = 
         assigned[source] = {
             e.row: _assign(role, source, _unit(seed, keys[source][e.row])) for e in examples
         }
-    # SEntFiN rows without an agreed label are no test items: keep them out of every split
+    # SEntFiN rows without an agreed label: transfer rows if in train, else out of the splits
+    sentfin = assigned["sentfin/SEntFiN.csv"]
     for e in loaded["sentfin/SEntFiN.csv"]:
         if e.sentiment is None:
-            assigned["sentfin/SEntFiN.csv"][e.row] = "excluded"
+            sentfin[e.row] = "transfer" if sentfin[e.row] == "train" else "excluded"
 
     test_keys = {keys[s][r] for s, m in assigned.items() for r, sp in m.items() if sp == "test"}
     val_keys = {
@@ -194,7 +216,7 @@ def make_splits(data_dir: Path, *, seed: int = 13, extra_csvs: Sequence[Path] = 
         "sources": {},
     }
     for source, m in assigned.items():
-        path = user_paths.get(source, data_dir / source)
+        path = user_paths.get(source, source_path(data_dir, source))
         known = SOURCES.get(source)
         by_split: dict[str, list[int]] = defaultdict(list)
         for row in sorted(m):
@@ -239,22 +261,28 @@ def training_examples(
     split.verify(data_dir, sources)
     merged: dict[str, Example] = {}
     order: list[str] = []
+    rows: list[Example] = []
     for s in sources:
-        wanted = "transfer" if split.sources[s]["role"] == "transfer" else which
-        for e in _load(split, data_dir, s, wanted):
-            k = dedup_key(e.text)
-            if k not in merged:
-                merged[k] = e
-                order.append(k)
-                continue
-            first = merged[k]
-            merged[k] = Example(
-                first.source,
-                first.row,
-                first.text,
-                sentiment=first.sentiment if first.sentiment is not None else e.sentiment,
-                topic=first.topic if first.topic is not None else e.topic,
-            )
+        if split.sources[s]["role"] == "transfer":
+            rows += _load(split, data_dir, s, "transfer")
+            continue
+        rows += _load(split, data_dir, s, which)
+        if include_transfer and which == "train":
+            rows += _load(split, data_dir, s, "transfer")
+    for e in rows:
+        k = dedup_key(e.text)
+        if k not in merged:
+            merged[k] = e
+            order.append(k)
+            continue
+        first = merged[k]
+        merged[k] = Example(
+            first.source,
+            first.row,
+            first.text,
+            sentiment=first.sentiment if first.sentiment is not None else e.sentiment,
+            topic=first.topic if first.topic is not None else e.topic,
+        )
     return [merged[k] for k in order]
 
 

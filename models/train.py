@@ -42,6 +42,7 @@ from core.errors import ConfigError
 from models.batching import Encoded, collate, encode, make_batches
 from models.config import TrainConfig
 from models.data import Example
+from models.device import autocast, resolve_device
 from models.distributed import DistInfo, barrier, cleanup, init_distributed
 from models.losses import distill_loss, masked_ce
 from models.modeling import HEADS_FILE, MultiTaskModel, tiny_model
@@ -50,7 +51,7 @@ from models.pruning import narrow_ffn, prune_layers
 from models.soft_labels import SoftLabels
 from models.splits import SplitFile, training_examples
 
-__all__ = ["build_model", "load_training_data", "train", "weights_digest"]
+__all__ = ["build_model", "load_training_data", "topic_class_weights", "train", "weights_digest"]
 
 log = logging.getLogger("finsent.models.train")
 CHECKPOINT = "checkpoint"
@@ -212,6 +213,18 @@ def _soft_arrays(
     return torch.from_numpy(s), torch.from_numpy(t), torch.from_numpy(have)
 
 
+def topic_class_weights(topics: np.ndarray, n_topics: int, power: float) -> torch.Tensor | None:
+    """Class-balanced topic loss weights, (n / (k * n_c)) ** power, normalised so that the
+    labelled rows' mean weight is 1 (the loss keeps its scale). None when power is 0."""
+    if power == 0.0:
+        return None
+    labelled = topics[topics >= 0]
+    counts = np.bincount(labelled, minlength=n_topics).astype(np.float64)
+    w = np.where(counts > 0, (len(labelled) / (n_topics * np.maximum(counts, 1))) ** power, 0.0)
+    w /= float((w[labelled]).mean()) if len(labelled) else 1.0
+    return torch.tensor(w, dtype=torch.float32)
+
+
 def weights_digest(model: nn.Module) -> str:
     h = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
@@ -235,6 +248,8 @@ def _command_line() -> str:
 def train(cfg: TrainConfig, *, console: Console | None = None) -> Path:
     """Run (or resume) a training run; returns the final model directory."""
     info = init_distributed()
+    if not info.enabled:
+        info = DistInfo(device=resolve_device(cfg.device))
     try:
         return _train(cfg, info, console or Console(stderr=True))
     finally:
@@ -276,12 +291,18 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
             data = encode(examples, model.tokenizer, cfg.max_length)
             soft = _soft_arrays(cfg, data, len(model.sentiment_labels), len(model.topic_labels))
 
+    topic_weights = topic_class_weights(data.topic, len(model.topic_labels), cfg.topic_balance)
+    if topic_weights is not None:
+        topic_weights = topic_weights.to(info.device)
     per_epoch = len(make_batches(data.lengths, cfg.batch_size, seed=cfg.seed, epoch=0))
     steps_per_epoch = per_epoch // info.world_size
     if steps_per_epoch == 0:
         raise ConfigError("training set smaller than one batch per process")
     total = max(1, math.ceil(cfg.epochs * steps_per_epoch))
     warmup = int(cfg.warmup_ratio * total)
+    # on the device before the optimizer exists: a resumed optimizer state follows the
+    # parameters' device when it is loaded
+    model.to(info.device)
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(total, warmup))
 
@@ -299,7 +320,6 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
         losses = list(state.get("loss_history", []))
         if info.is_main:
             console.log(f"resuming {out} at step {step}/{total}")
-    model.to(info.device)
     model.train()
     net: nn.Module = model
     if info.enabled:
@@ -315,7 +335,7 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
             f"{len(data)} examples (sentiment {(data.sentiment >= 0).sum()}, topic "
             f"{(data.topic >= 0).sum()}, soft {int(soft[2].sum()) if soft else 0}); "
             f"{steps_per_epoch} steps/epoch x {cfg.epochs} = {total} steps; "
-            f"{info.world_size} process(es) x {threads} thread(s)"
+            f"{info.world_size} process(es) x {threads} thread(s) on {info.device}"
         )
 
     t0 = time.monotonic()
@@ -333,10 +353,14 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                     break
                 b = collate(data, idx)
                 ids, mask = b.input_ids.to(info.device), b.attention_mask.to(info.device)
-                sent_logits, topic_logits = net(ids, mask)
+                with autocast(info.device, cfg.precision):
+                    sent_logits, topic_logits = net(ids, mask)
+                sent_logits, topic_logits = sent_logits.float(), topic_logits.float()
                 hard = cfg.sentiment_weight * masked_ce(
                     sent_logits, b.sentiment.to(info.device)
-                ) + cfg.topic_weight * masked_ce(topic_logits, b.topic.to(info.device))
+                ) + cfg.topic_weight * masked_ce(
+                    topic_logits, b.topic.to(info.device), topic_weights
+                )
                 loss = hard
                 if soft is not None:
                     s_t, t_t, have = (x[b.index].to(info.device) for x in soft)
@@ -410,6 +434,7 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
             "examples_seen": seen,
             "train_seconds": round(elapsed, 1),
             "examples_per_second": round(seen / max(elapsed, 1e-9), 2),
+            "device": info.device,
             "loss_history": losses,
         }
         if cfg.validate:
@@ -422,6 +447,7 @@ def _train(cfg: TrainConfig, info: DistInfo, console: Console) -> Path:
                 which="validation",
                 batch_size=cfg.eval_batch_size,
                 max_length=cfg.max_length,
+                precision=cfg.precision,
             )
         (out / "train_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         console.log(f"saved {final} ({elapsed / 60:.1f} min)")

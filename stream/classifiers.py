@@ -22,6 +22,6 @@ def _static(settings: ModelSettings) -> Classifier:
         from stream.lexicon import LexiconClassifier
 
         return LexiconClassifier()
-    from export.runtime import OnnxClassifier, default_artifact_dir
+    from export.runtime import OnnxClassifier, configured_artifact_dir
 
-    return OnnxClassifier.from_artifact(settings.artifact_dir or default_artifact_dir(), settings)
+    return OnnxClassifier.from_artifact(configured_artifact_dir(settings), settings)

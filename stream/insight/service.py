@@ -54,9 +54,9 @@ def current_artifact_dir(settings: Settings) -> Path | None:
         return Path(entry.artifact_dir) if entry.artifact_dir else None
     if settings.model.classifier == "lexicon":
         return None
-    from export.runtime import default_artifact_dir
+    from export.runtime import configured_artifact_dir
 
-    return settings.model.artifact_dir or default_artifact_dir()
+    return configured_artifact_dir(settings.model)
 
 
 def current_classifier(settings: Settings) -> Classifier:

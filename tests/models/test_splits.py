@@ -84,9 +84,56 @@ def test_eval_sets(data_dir: Path, split: SplitFile) -> None:
         "fiqa",
         "semeval_headlines",
         "sentfin_agree",
+        "analyst_sentiment",
+        "analyst_topic",
     }
     assert len(sets["twitter_topic"][1]) == 4117
-    assert len(sets["fiqa"][1]) == 1111
+    assert len(sets["analyst_sentiment"][1]) == len(sets["analyst_topic"][1]) >= 400
+    # the headline sets' seeded test parts: about a fifth of each
+    assert 200 < len(sets["fiqa"][1]) < 260
+    assert 1800 < len(sets["sentfin_agree"][1]) < 2100
+    validation = eval_sets(split, data_dir, which="validation")
+    assert {"sentfin_agree", "fiqa", "semeval_headlines"} <= set(validation)
+    assert not {"analyst_sentiment", "analyst_topic"} & set(validation)
+
+
+def test_headline_sets_train_and_their_tests_stay_out(
+    data_dir: Path, split: SplitFile, keys: dict[str, set[str]]
+) -> None:
+    """SEntFiN, FiQA and SemEval train the model; their test parts and the analyst set
+    are never in training, validation or transfer, not even as a near-duplicate (case,
+    punctuation and spacing differ) in another set."""
+    train = training_examples(split, data_dir)
+    datasets = {SOURCES[e.source].dataset for e in train}
+    assert {"sentfin", "fiqa", "semeval"} <= datasets
+    mit = training_examples(split, data_dir, permissive_only=True)
+    assert "semeval" not in {SOURCES[e.source].dataset for e in mit}  # licence not verified
+    for name in ("sentfin_agree", "fiqa", "semeval_headlines", "analyst_sentiment"):
+        _, examples = eval_sets(split, data_dir, names=[name])[name]
+        test = {dedup_key(e.text) for e in examples}
+        assert not test & (keys["train"] | keys["validation"] | keys["transfer"]), name
+    assert split.sources["analyst_set/headlines.csv"]["counts"] == {"test": 420}
+
+
+def test_near_duplicates_across_sets_share_a_split(data_dir: Path, split: SplitFile) -> None:
+    """A headline in SemEval and in FiQA (or twice in SemEval) lands in one split only."""
+    where: dict[str, set[str]] = {}
+    for source in split.sources:
+        rows = {e.row: dedup_key(e.text) for e in load_source(data_dir, source)}
+        for name in ("train", "validation", "test"):
+            for r in split.rows(source, name):
+                where.setdefault(rows[r], set()).add(name)
+    assert all(len(names) == 1 for names in where.values())
+
+
+def test_mixed_sentfin_headlines_are_transfer_rows_only(data_dir: Path, split: SplitFile) -> None:
+    rows = {e.row: e for e in load_source(data_dir, "sentfin/SEntFiN.csv")}
+    transfer = split.rows("sentfin/SEntFiN.csv", "transfer")
+    assert transfer and all(rows[r].sentiment is None for r in transfer)
+    for name in ("train", "validation", "test"):
+        assert all(rows[r].sentiment is not None for r in split.rows("sentfin/SEntFiN.csv", name))
+    with_transfer = training_examples(split, data_dir, include_transfer=True)
+    assert {e.key for e in with_transfer} >= {("sentfin/SEntFiN.csv", r) for r in transfer[:50]}
 
 
 def test_user_csv_gets_split(data_dir: Path, tmp_path: Path) -> None:
