@@ -51,6 +51,7 @@ _INSERT_ARTICLES = (
             "summary",
             "language",
             "published_at",
+            "published_at_estimated",
             "fetched_at",
             "tickers_hinted",
         ),
@@ -226,6 +227,7 @@ def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
             "summary": a.summary,
             "language": a.language,
             "published_at": a.published_at,
+            "published_at_estimated": a.published_at_estimated,
             "fetched_at": a.fetched_at,
             "tickers_hinted": list(a.tickers),
         }
