@@ -49,9 +49,8 @@ def main() -> None:
                     f"repeat: {article.source} {article.title!r} = {other.source} {other.title!r}"
                 )
     print(f"feeds unreadable: {failed}; items read: {items}; unusable: {unusable}")
-    print(
-        f"articles: {len(articles)}; ids: {len(first)}; repeats skipped: {len(articles) - len(first)}"
-    )
+    skipped = len(articles) - len(first)
+    print(f"articles: {len(articles)}; ids: {len(first)}; repeats skipped: {skipped}")
     tagger = default_tagger()
     titles = sorted({a.title for a in articles if a.language == "en"})
     for title in random.Random(16).sample(titles, min(args.sample, len(titles))):
