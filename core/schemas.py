@@ -45,6 +45,8 @@ class Article(BaseModel):
     summary: str | None = Field(None, max_length=MAX_BODY_CHARS)
     language: str = Field("en", min_length=2, max_length=8)
     published_at: AwareDatetime
+    # the source gave no readable time: published_at is the fetch time
+    published_at_estimated: bool = False
     fetched_at: AwareDatetime
     # tickers the source itself attached (e.g. a feed's category tags)
     tickers: tuple[Ticker, ...] = ()

@@ -62,6 +62,8 @@ class Article(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     published_at: Mapped[datetime]
+    # the source gave no readable time: published_at is the fetch time
+    published_at_estimated: Mapped[bool] = mapped_column(Boolean, server_default="false")
     fetched_at: Mapped[datetime]
     ingested_at: Mapped[datetime] = mapped_column(server_default=func.now())
     tickers_hinted: Mapped[list[str]] = mapped_column(ARRAY(String(10)), server_default="{}")

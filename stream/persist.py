@@ -51,6 +51,7 @@ _INSERT_ARTICLES = (
             "summary",
             "language",
             "published_at",
+            "published_at_estimated",
             "fetched_at",
             "tickers_hinted",
         ),
@@ -177,16 +178,16 @@ def persist_batch(
         # stories only for rows this transaction inserted: a redelivery creates none; an
         # article twice in the batch was inserted once (its first copy) and counts once
         inserted = _first_of_each((a for a in batch.articles if a.id in new_ids), lambda a: a.id)
+        scored = _first_of_each(
+            (s for s in batch.scores if s.article_id in new_ids), lambda s: s.article_id
+        )
+        # the companies each headline names: one template about two companies is two stories
+        named = {s.article_id: [e.ticker for e in s.entities if e.in_title] for s in scored}
         novel = {
             s.article_id: s.is_novel
-            for s in assign_stories(session, inserted, novelty_config(config))
+            for s in assign_stories(session, inserted, novelty_config(config), named)
         }
-        fresh = [
-            s.model_copy(update={"is_novel": novel.get(s.article_id, True)})
-            for s in _first_of_each(
-                (s for s in batch.scores if s.article_id in new_ids), lambda s: s.article_id
-            )
-        ]
+        fresh = [s.model_copy(update={"is_novel": novel.get(s.article_id, True)}) for s in scored]
         _insert_entities(session, fresh, {a.id: a for a in inserted})
         _increment_buckets(session, fresh, widths_s, policy)
         _increment_ticker_buckets(session, fresh, widths_s, policy)
@@ -226,6 +227,7 @@ def _insert_articles(session: Session, articles: Sequence[Article]) -> set[str]:
             "summary": a.summary,
             "language": a.language,
             "published_at": a.published_at,
+            "published_at_estimated": a.published_at_estimated,
             "fetched_at": a.fetched_at,
             "tickers_hinted": list(a.tickers),
         }

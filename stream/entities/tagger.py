@@ -42,6 +42,8 @@ _PAREN = re.compile(r"\(([A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?)\)")
 # a word with its inner joiners: AT&T, O'Reilly, T-Mobile, Amazon.com, BRK.B, Apple's
 _TOKEN = re.compile(r"[^\W_]+(?:[&'’.\-][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+# "Comcast-owned", "Apple-backed": a name with a lower-case word glued on
+_GLUED_SUFFIX = re.compile(r"^([^\W\d_][\w&'’.]*)-([a-z][a-z-]*)$")
 _NUMBER_PREFIX = re.compile(r"^\d+-(?=[^\W\d_])")
 
 # Tickers that are English words or everyday abbreviations: never matched bare.
@@ -63,7 +65,17 @@ _COMMON_NAMES = frozenset(
 _CONTEXT_AFTER = frozenset(
     "corp corporation inc co company plc ltd group shares share stock stocks holdings "
     "beats beat misses missed reports reported posts posted earnings profit profits sales "
-    "revenue quarterly ceo cfo says said sues sued recalls".split()
+    "revenue quarterly ceo cfo says said sues sued recalls employees workers pilots staff "
+    "shareholders investors customers executives stores flights board results guidance "
+    "outlook merger layoffs".split()
+)
+# names that are also market indexes: "the Dow's rally" is the index, so a possessive is
+# no company context for them
+_INDEX_NAMES = frozenset({"dow", "nasdaq"})
+# the last word of another company's name: "Berkshire Hills Bancorp" is not Berkshire
+_COMPANY_WORDS = frozenset(
+    "bancorp bancshares bankshares bank financial holdings group inc corp corporation co "
+    "company capital partners trust ltd plc llc reit properties realty resources".split()
 )
 _SUFFIXES = frozenset(
     "inc inc. incorporated corp corp. corporation co co. company plc ltd ltd. limited "
@@ -105,6 +117,13 @@ def _tokens(text: str) -> list[_Token]:
         glued = _NUMBER_PREFIX.match(word)
         if glued:
             word, start = word[glued.end() :], start + glued.end()
+        suffixed = _GLUED_SUFFIX.match(word)
+        if suffixed and suffixed.group(1)[0].isupper():
+            head = suffixed.group(1)
+            out.append(_Token(head, start, start + len(head), False))
+            tail_start = start + len(head) + 1
+            out.append(_Token(suffixed.group(2), tail_start, m.end(), False))
+            continue
         base = _POSSESSIVE.sub("", word)
         out.append(_Token(base or word, start, m.end(), base != word and bool(base)))
     return out
@@ -188,6 +207,8 @@ class EntityTagger:
         tokens = _tokens(text)
         folded = [t.text.casefold() for t in tokens]
         shouting = _is_shouting(tokens)
+        title_case = _is_title_case(tokens)
+        matched_until = -1  # where the last name matched ends
         pending: list[tuple[Match, str]] = []  # everyday-word names awaiting context
         i = 0
         while i < len(tokens):
@@ -197,10 +218,17 @@ class EntityTagger:
                 last = tokens[i + n - 1]
                 match = Match(alias.ticker, tokens[i].start, last.end, "name")
                 after = tokens[i + n].text.casefold() if i + n < len(tokens) else ""
-                if alias.needs_context and not (last.possessive or after in _CONTEXT_AFTER):
+                possessive = last.possessive and folded[i] not in _INDEX_NAMES
+                if n == 1 and (
+                    _is_person(tokens, i, text, title_case, matched_until)
+                    or _is_other_company(tokens, i)
+                ):
+                    pass
+                elif alias.needs_context and not (possessive or after in _CONTEXT_AFTER):
                     pending.append((match, alias.ticker))
                 else:
                     add(match)
+                    matched_until = last.end
                 i += n
                 continue
             token = tokens[i]
@@ -296,6 +324,41 @@ def _case_ok(alias: _Alias, window: Sequence[_Token]) -> bool:
 def _contiguous(window: Sequence[_Token]) -> bool:
     # adjacent words, or joined by " & " (Procter & Gamble): not across a sentence
     return all(b.start - a.end <= 3 for a, b in zip(window, window[1:], strict=False))
+
+
+def _is_person(
+    tokens: Sequence[_Token], i: int, text: str, title_case: bool, matched_until: int
+) -> bool:
+    """A one-word name right after a capitalised word, in a headline that capitalises only
+    names: a surname ("CEO Beth Ford"). Not after the headline's first word ("Why Ford..."),
+    an acronym, or another company's name."""
+    if i < 2 or title_case:
+        return False
+    before = tokens[i - 1]
+    return (
+        before.end > matched_until
+        and text[before.end : tokens[i].start] == " "
+        and before.text[:1].isupper()
+        and not before.text.isupper()
+        and not before.possessive
+    )
+
+
+def _is_other_company(tokens: Sequence[_Token], i: int) -> bool:
+    """A one-word name that starts a longer company name: "Berkshire Hills Bancorp"."""
+    for j in range(i + 1, min(i + 5, len(tokens))):
+        word = tokens[j].text
+        if not word[:1].isupper():
+            return False
+        if word.rstrip(".").casefold() in _COMPANY_WORDS:
+            return j > i + 1
+    return False
+
+
+def _is_title_case(tokens: Sequence[_Token]) -> bool:
+    """Every longer word capitalised: names cannot be told from other words by case."""
+    words = [t.text for t in tokens if len(t.text) >= 4 and t.text.isalpha()]
+    return bool(words) and all(w[0].isupper() for w in words)
 
 
 def _is_shouting(tokens: Sequence[_Token]) -> bool:

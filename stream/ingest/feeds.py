@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal
 
+import charset_normalizer
 import feedparser
 import httpx
 
@@ -33,7 +34,9 @@ from core.errors import IngestError
 from core.schemas import Article
 from stream.ingest import metrics
 from stream.ingest.feed_config import FeedConfig
+from stream.ingest.identity import ItemLinks, shared_links
 from stream.ingest.normalize import make_article
+from stream.ingest.times import UnknownZoneError, parse_datetime
 
 __all__ = [
     "FeedError",
@@ -57,9 +60,21 @@ _ACCEPT: Final = (
 # Category tags that unambiguously name a listing ("NASDAQ:AAPL", "$AAPL"); a bare "AI" or
 # "US" tag is a topic, not a ticker.
 _TAG_TICKER: Final = re.compile(r"^(?:[A-Za-z]{2,10}:\s*|\$)([A-Za-z][A-Za-z0-9.\-]{0,9})$")
+# Tickers a feed attaches in its own elements: <nasdaq:tickers>AAPL,MSFT</...>, <sa:symbol>
+_EXTENSION_TICKERS: Final = re.compile(
+    r"<[A-Za-z][\w.-]*:(?:tickers?|symbols?)\b[^>]*>\s*([^<]*?)\s*</", re.IGNORECASE
+)
+_ITEM: Final = re.compile(r"<(item|entry)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+# more feed tickers than this on one item: a round-up, not news about each of them
+MAX_FEED_TICKERS: Final = 10
+_XML_DECLARATION: Final = re.compile(
+    rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._-]+)([\"'])", re.IGNORECASE
+)
+_CHARSET: Final = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.IGNORECASE)
 
-
-_BENIGN_BOZO: Final = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+# many servers send good feeds as text/html: not worth a warning. An encoding override is
+# not in this list: it means feedparser decoded with another encoding than declared.
+_BENIGN_BOZO: Final = (feedparser.NonXMLContentType,)
 
 
 class FeedError(IngestError):
@@ -187,20 +202,42 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    # feedparser gives UTC struct_times; timegm reads them as UTC
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
+def _entry_time(entry: Any, feed: str) -> datetime | None:
+    """The item's time, read by finsent's parser from the text the feed wrote (feedparser
+    reads unknown zone names as UTC); feedparser's reading only when that fails."""
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if not raw:
+            continue
+        try:
+            return parse_datetime(raw)
+        except UnknownZoneError as exc:
+            log.warning("feed %s: %s", feed, exc)
+            continue
+        except ValueError:
+            pass
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+                return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             except (OverflowError, ValueError, TypeError):
                 continue
     return None
 
 
-def _entry_tickers(entry: Any, feed: FeedConfig) -> list[str]:
+def _entry_tickers(entry: Any, feed: FeedConfig, extension: Sequence[str] | None) -> list[str]:
+    """The feed's configured tickers, the item's own ticker elements, and category tags
+    that name a listing: hints for the tagger."""
     tickers = list(feed.tickers)
+    if extension is None:  # the document's items could not be matched to entries
+        extension = [
+            t
+            for key in ("nasdaq_tickers", "sa_symbol")
+            for t in str(entry.get(key) or "").split(",")
+            if t.strip()
+        ]
+    if len(extension) <= MAX_FEED_TICKERS:
+        tickers.extend(extension)
     for tag in entry.get("tags") or ():
         term = (tag.get("term") or "").strip()
         match = _TAG_TICKER.match(term)
@@ -223,6 +260,7 @@ def parse_feed(
     malformed but still yields entries (feedparser's "bozo" with a lenient fallback) is
     used, with a warning.
     """
+    body, content_type = _decode_body(body, content_type, feed)
     headers = {"content-type": content_type or "application/xml"}
     if base_url:
         headers["content-location"] = base_url  # relative links resolve against the final URL
@@ -230,9 +268,10 @@ def parse_feed(
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     entries = list(parsed.get("entries") or ())
     exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    # many servers send good feeds as text/html or with a wrong charset: not worth a warning
     benign = isinstance(exc, _BENIGN_BOZO)
     problem = None if exc is None or benign else _describe(exc)
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        metrics.ENCODING_OVERRIDES.labels(feed.name).inc()
     if not entries:
         if problem is not None:
             raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
@@ -241,30 +280,49 @@ def parse_feed(
         return [], 0
 
     fetched = fetched_at or datetime.now(UTC)
+    extension = _extension_tickers(body, len(entries))
+    links = [
+        ItemLinks(
+            link=entry.get("link") or None,
+            guid=entry.get("id") or None,
+            orig_link=entry.get("feedburner_origlink") or None,
+        )
+        for entry in entries
+    ]
+    urls = [item.article_url() for item in links]
+    shared = shared_links(
+        [
+            (url, item.guid, entry.get("title") or "")
+            for url, item, entry in zip(urls, links, entries, strict=True)
+        ],
+        home=(parsed.get("feed") or {}).get("link"),
+    )
     articles: list[Article] = []
     bad = 0
     first_problem: str | None = None
-    for entry in entries:
-        link = entry.get("link") or ""
-        guid = entry.get("id") or ""
-        if not link and guid.startswith(("http://", "https://")):
-            link = guid
+    for index, (entry, item, url) in enumerate(zip(entries, links, urls, strict=True)):
         try:
             articles.append(
                 make_article(
                     source=feed.source_name,
                     title=entry.get("title") or "",
-                    url=link or None,
+                    url=url,
                     summary=entry.get("summary") or entry.get("description"),
-                    published_at=_entry_time(entry),
+                    published_at=_entry_time(entry, feed.name),
                     fetched_at=fetched,
-                    tickers=_entry_tickers(entry, feed),
+                    tickers=_entry_tickers(
+                        entry, feed, None if extension is None else extension[index]
+                    ),
                     language=_language(parsed, entry),
+                    # a redirect is no article URL, but it still names one article
+                    guid=item.guid or item.redirect_url(),
+                    url_identifies=url is not None and url not in shared,
                 )
             )
         except IngestError as exc:
             bad += 1
             first_problem = first_problem or str(exc)
+    _warn_collisions(feed, articles)
     if problem is not None:
         if not articles:
             raise FeedError(feed.name, "parse", f"not a valid RSS/Atom feed: {problem}")
@@ -279,6 +337,79 @@ def parse_feed(
             "feed %s: skipped %d unusable entries (first: %s)", feed.name, bad, first_problem
         )
     return articles, bad
+
+
+def _warn_collisions(feed: FeedConfig, articles: Sequence[Article]) -> None:
+    """One id for two titles in one poll: the publisher would drop one as a repeat."""
+    titles: dict[str, str] = {}
+    for article in articles:
+        folded = " ".join(article.title.casefold().split())
+        first = titles.setdefault(article.id, folded)
+        if first != folded:
+            metrics.ID_COLLISIONS.labels(feed.name).inc()
+            log.warning(
+                "feed %s: %r and %r got one id (%s); the second will be dropped as a repeat",
+                feed.name,
+                first[:80],
+                folded[:80],
+                article.id[:12],
+            )
+
+
+def _declared_encoding(body: bytes, content_type: str | None) -> str | None:
+    match = _CHARSET.search(content_type or "")
+    if match:
+        return match.group(1)
+    declaration = _XML_DECLARATION.match(body)
+    return declaration.group(2).decode("ascii") if declaration else None
+
+
+def _decode_body(
+    body: bytes, content_type: str | None, feed: FeedConfig
+) -> tuple[bytes, str | None]:
+    """The body as UTF-8 when its declared encoding (UTF-8 when none) cannot decode it:
+    then the encoding is detected, the override logged and counted. Otherwise the body
+    as it came, for feedparser to decode as declared."""
+    if body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return body, content_type  # a byte-order mark says it all
+    declared = _declared_encoding(body, content_type)
+    try:
+        body.decode(declared or "utf-8")
+        return body, content_type
+    except LookupError:
+        pass  # an encoding Python does not know
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None or best.encoding is None:
+        return body, content_type  # not text: feedparser will say what it makes of it
+    log.warning(
+        "feed %s: body is not %s as %s; decoding it as %s",
+        feed.name,
+        declared or "UTF-8",
+        "declared" if declared else "XML assumes without a declaration",
+        best.encoding,
+    )
+    metrics.ENCODING_OVERRIDES.labels(feed.name).inc()
+    text = str(best)
+    utf8 = text.encode("utf-8")
+    utf8 = _XML_DECLARATION.sub(rb"\g<1>utf-8\g<3>", utf8, count=1)
+    if content_type and _CHARSET.search(content_type):
+        content_type = _CHARSET.sub("charset=utf-8", content_type)
+    return utf8, content_type
+
+
+def _extension_tickers(body: bytes, n_entries: int) -> list[list[str]] | None:
+    """Per item, the tickers of its own ticker elements; None when the document's items
+    cannot be matched one to one with feedparser's entries (a malformed feed)."""
+    text = body.decode("utf-8", errors="replace")
+    items = _ITEM.findall(text)
+    if len(items) != n_entries:
+        return None
+    return [
+        [t.strip() for value in _EXTENSION_TICKERS.findall(inner) for t in value.split(",")]
+        for _tag, inner in items
+    ]
 
 
 def _describe(problem: object) -> str:

@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ARTICLES_PUBLISHED",
     "DUPLICATES_DROPPED",
+    "ENCODING_OVERRIDES",
     "ERRORS",
+    "ESTIMATED_TIMES",
     "FETCHES",
     "FETCH_SECONDS",
+    "ID_COLLISIONS",
     "LAST_SUCCESS",
     "MetricsServer",
 ]
@@ -56,6 +59,24 @@ ERRORS = Counter(
     "Errors by kind: a failed poll (its error kind), an unusable feed entry (bad_entry), "
     "an article the broker did not acknowledge (publish)",
     ["source", "kind"],
+)
+ESTIMATED_TIMES = Counter(
+    "finsent_ingest_estimated_times_total",
+    "Articles without a readable published time: stored with the fetch time, marked "
+    "published_at_estimated",
+    ["source"],
+)
+ID_COLLISIONS = Counter(
+    "finsent_ingest_id_collisions_total",
+    "Items of one poll that got the id of an item with another title (one is lost as a "
+    "repeat): a feed whose links or guids do not identify its articles",
+    ["source"],
+)
+ENCODING_OVERRIDES = Counter(
+    "finsent_ingest_encoding_overrides_total",
+    "Feed bodies decoded with another encoding than the one declared (or with one "
+    "detected where none was declared)",
+    ["source"],
 )
 LAST_SUCCESS = Gauge(
     "finsent_ingest_last_success_timestamp_seconds",

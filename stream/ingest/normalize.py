@@ -1,28 +1,28 @@
 """Turn whatever a source hands us into a clean, stable ``Article``.
 
 Every source goes through :func:`make_article`, so the same story gets the same id
-whichever way it arrives: the id is what makes a repeat harmless downstream
-(``ON CONFLICT DO NOTHING``), so everything that feeds it is canonicalised here.
+whichever way it arrives. Which URL and id an article gets is decided in
+:mod:`stream.ingest.identity`; how times are read, in :mod:`stream.ingest.times`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Final
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
 from core.errors import IngestError
 from core.schemas import MAX_BODY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, Article
+from stream.ingest import metrics
+from stream.ingest.identity import article_id, canonical_url
+from stream.ingest.times import parse_datetime
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -39,35 +39,6 @@ log = logging.getLogger(__name__)
 # Publishers' clocks drift a little; beyond this a "future" time is wrong, not early.
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 
-# Query parameters that identify the click, not the article: two links that differ only
-# in these are the same story and must get the same id.
-_TRACKING_PARAMS: Final = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gclsrc",
-        "msclkid",
-        "yclid",
-        "igshid",
-        "twclid",
-        "li_fat_id",
-        "mc_cid",
-        "mc_eid",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "ncid",
-        "cmpid",
-        "soc_src",
-        "soc_trk",
-        "s_cid",
-        "wt.mc_id",
-        "spm",
-    }
-)
-_TRACKING_PREFIXES: Final = ("utm_", "pk_", "__hs")
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 # Tags whose text is not prose: their content goes with them.
 _SKIP_CONTENT_TAGS: Final = frozenset({"script", "style", "noscript", "template"})
@@ -85,48 +56,10 @@ _LEFTOVER_TAG: Final = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--"
 # Format, surrogate and private-use code points: invisible at best, unencodable at worst.
 _DROP_CATEGORIES: Final = frozenset({"Cf", "Cs", "Co"})
 _WHITESPACE: Final = re.compile(r"\s+")
+# a headline made from a title-less item's summary: about as long as a long headline
+_TITLE_FROM_SUMMARY_CHARS: Final = 200
 
 _TICKER: Final = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
-
-
-def canonical_url(url: str) -> str:
-    """The one spelling of ``url`` that every link to the same article shares.
-
-    Lowercases scheme and host, drops credentials, default ports, the fragment, tracking
-    parameters and the trailing slash, and sorts the query. Raises ``ValueError`` for
-    anything that is not an absolute http(s) URL: ids must not hang on ``javascript:``
-    links or relative paths.
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise ValueError(f"URL has no host: {url!r}")
-    if ":" in host:  # IPv6 literal: urlsplit removed the brackets
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"bad port in URL: {url!r}") from exc
-    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    # percent-encode what is not already: "/café" and "/caf%C3%A9" are one page, and no
-    # control character survives into the id
-    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
-    query = urlencode(
-        sorted(
-            (key, value)
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-            if not _is_tracking(key)
-        )
-    )
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def _is_tracking(key: str) -> bool:
-    key = key.lower()
-    return key in _TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES)
 
 
 class _TextExtractor(HTMLParser):
@@ -192,55 +125,6 @@ def clean_text(text: str) -> str:
     return _WHITESPACE.sub(" ", result).strip()
 
 
-def parse_datetime(value: str | int | float | datetime) -> datetime:
-    """A UTC datetime from ISO 8601, RFC 2822 (RSS), or Unix seconds; naive means UTC.
-
-    Raises ``ValueError`` when nothing fits.
-    """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, int | float):
-        parsed = datetime.fromtimestamp(float(value), UTC)
-    else:
-        text = value.strip()
-        if not text:
-            raise ValueError("empty date")
-        try:
-            parsed = datetime.fromtimestamp(float(text), UTC)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                try:
-                    parsed = parsedate_to_datetime(text)
-                except (TypeError, ValueError, IndexError) as exc:
-                    raise ValueError(f"unrecognised date: {text!r}") from exc
-        except OverflowError as exc:
-            raise ValueError(f"date out of range: {text!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def article_id(*, url: str | None, source: str, title: str, published_at: datetime | None) -> str:
-    """sha256 hex of the canonical URL, or of source + title + time when there is no URL.
-
-    Without a URL the title is case- and space-folded and the time truncated to the
-    second, so cosmetic differences between two fetches do not split one story in two.
-    ``published_at=None`` (the source gave no time) leaves the time out rather than
-    using the fetch time, which would give the same item a new id on every poll.
-    """
-    if url:
-        # exactly the canonical URL, so anyone can recompute an id from a link
-        key = canonical_url(url)
-    else:
-        when = "" if published_at is None else _utc(published_at).replace(microsecond=0).isoformat()
-        folded_title = _WHITESPACE.sub(" ", title).strip().casefold()
-        # the unit separator never occurs in a canonical URL, so the two kinds cannot collide
-        key = "\x1f".join((source.strip().casefold(), folded_title, when))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def normalize_tickers(raw: Iterable[str]) -> tuple[str, ...]:
     """Upper-cased, ``$``-stripped, de-duplicated tickers in first-seen order; junk is dropped."""
     seen: dict[str, None] = {}
@@ -278,17 +162,24 @@ def make_article(
     fetched_at: datetime | None = None,
     tickers: Iterable[str] = (),
     language: str = "en",
+    guid: str | None = None,
+    url_identifies: bool = True,
 ) -> Article:
     """Normalise one item into an ``Article``; raises ``IngestError`` when it cannot be one.
 
-    Times become UTC (naive means UTC); a missing published time becomes the fetch time;
-    a published time more than ``FUTURE_TOLERANCE`` ahead of the fetch time is clamped to
-    it (a wrong clock or time zone at the source must not put news in the future). An
-    unusable URL is dropped rather than failing the article. An over-long summary is
-    truncated; an over-long title is an error (no headline is 1,000 characters).
+    Times become UTC (naive means UTC). A missing published time becomes the fetch time,
+    marked ``published_at_estimated`` and counted; a published time more than
+    ``FUTURE_TOLERANCE`` ahead of the fetch time is clamped to it (a wrong clock or time
+    zone at the source must not put news in the future). An unusable URL is dropped
+    rather than failing the article. ``url_identifies=False``: the URL is shared with
+    other articles (see :mod:`stream.ingest.identity`), so the id comes from ``guid`` or
+    the title and time instead. A missing title is taken from the start of the summary
+    (RSS needs one of the two); an over-long summary is truncated; an over-long title is
+    an error (no headline is 1,000 characters).
     """
     fetched = _utc(fetched_at) if fetched_at is not None else datetime.now(UTC)
-    clean_title = clean_text(title)
+    clean_summary = clean_text(summary) if summary else ""
+    clean_title = clean_text(title) or _truncate(clean_summary, _TITLE_FROM_SUMMARY_CHARS)
     if not clean_title:
         raise IngestError("article has no title")
     if len(clean_title) > MAX_TITLE_CHARS:
@@ -313,17 +204,25 @@ def make_article(
     if published is not None and published - fetched > FUTURE_TOLERANCE:
         log.debug("clamping future time %s of %r", published.isoformat(), clean_title[:80])
         published = fetched
+    if published is None:
+        metrics.ESTIMATED_TIMES.labels(clean_source).inc()
 
-    clean_summary = clean_text(summary) if summary else ""
     try:
         return Article(
-            id=article_id(url=canon, source=clean_source, title=clean_title, published_at=original),
+            id=article_id(
+                url=canon if url_identifies else None,
+                source=clean_source,
+                title=clean_title,
+                published_at=original,
+                guid=guid,
+            ),
             source=clean_source,
             url=canon,
             title=clean_title,
             summary=_truncate(clean_summary, MAX_BODY_CHARS) or None,
             language=language,
             published_at=published if published is not None else fetched,
+            published_at_estimated=published is None,
             fetched_at=fetched,
             tickers=normalize_tickers(tickers),
         )

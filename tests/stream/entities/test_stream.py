@@ -174,3 +174,68 @@ def test_the_worker_prunes_expired_band_rows_on_its_timer(
     finally:
         stop_process(worker)
     assert count(db, "SELECT count(*) FROM article_bands WHERE article_id = 'new'") == 10
+
+
+TEMPLATE = "{} lifts outlook after stronger-than-expected Q4 sales"
+TEMPLATE_COMPANIES = {
+    "META": "Meta",
+    "NVDA": "Nvidia",
+    "BA": "Boeing",
+    "PFE": "Pfizer",
+    "WMT": "Walmart",
+    "AAPL": "Apple",
+    "MSFT": "Microsoft",
+    "AMZN": "Amazon",
+    "TSLA": "Tesla",
+    "INTC": "Intel",
+}
+
+
+def test_one_template_about_ten_companies_is_ten_stories_and_repeats_count_none(
+    db: Engine, kafka_bootstrap: str, service_env: dict[str, str], tmp_path: Path, topic_prefix: str
+) -> None:
+    firsts = [
+        _payload(f"t-{ticker}", TEMPLATE.format(name), 0, "wire")
+        for ticker, name in TEMPLATE_COMPANIES.items()
+    ]
+    # the same headlines again from other sources, in the same minute: repeats of a story
+    repeats = [
+        _payload(f"r-{ticker}", TEMPLATE.format(name), 0, source)
+        for source in ("reuters", "cnbc")
+        for ticker, name in TEMPLATE_COMPANIES.items()
+    ]
+    worker = start_worker(service_env, tmp_path / "worker.log")
+    try:
+        publish(
+            kafka_bootstrap,
+            f"{topic_prefix}.raw",
+            [(p["id"].encode(), json.dumps(p).encode()) for p in firsts],
+        )
+        wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 10, 180, "first reports")
+        publish(
+            kafka_bootstrap,
+            f"{topic_prefix}.raw",
+            [(p["id"].encode(), json.dumps(p).encode()) for p in repeats],
+        )
+        wait_for(lambda: count(db, "SELECT count(*) FROM articles") == 30, 180, "the repeats")
+    finally:
+        stop_process(worker)
+
+    assert count(db, "SELECT count(*) FROM stories") == 10
+    assert count(db, "SELECT count(DISTINCT story_id) FROM articles") == 10
+    assert count(db, "SELECT count(*) FROM articles WHERE NOT is_novel") == 20
+    # each story holds the three copies about its own company, no other
+    rows = _rows(db, "SELECT story_id, array_agg(DISTINCT title) FROM articles GROUP BY story_id")
+    assert sorted(len(titles) for _, titles in rows) == [1] * 10
+    for ticker in TEMPLATE_COMPANIES:
+        with db.connect() as conn:
+            minute = conn.execute(
+                text(
+                    "SELECT n_total FROM sentiment_buckets WHERE width_s = 60 "
+                    "AND scope_kind = 'ticker' AND scope_key = :t"
+                ),
+                {"t": ticker},
+            ).all()
+        assert minute == [(1,)], ticker
+    assert _day(db, "market", "all")["n_total"] == 10
+    assert buckets_from_table(db) == buckets_recounted(db)

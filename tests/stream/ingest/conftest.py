@@ -213,6 +213,12 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Location", "/atom.xml")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif path.startswith("/real/"):
+                # a real feed as saved, with no charset: the body must speak for itself
+                from models import data  # read at request time: the data dir can be moved
+
+                file = data.DEFAULT_DATA_DIR / "real_feeds" / path.removeprefix("/real/")
+                self._send(200, file.read_bytes(), "application/rss+xml")
             else:
                 self._send(404, b"not found", "text/plain")
 
