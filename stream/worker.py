@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from core.classifier import Classifier
 from core.config import Settings
 from core.db import make_engine
-from core.schemas import DeadLetter
+from core.schemas import Article, ArticleScored, DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
 from stream import metrics
 from stream.background import in_background
@@ -37,7 +37,7 @@ from stream.classifiers import load_classifier
 from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
 from stream.persist import BatchWrite, WorkerReport, persist_batch
-from stream.scoring import RawMessage, score_batch
+from stream.scoring import RawMessage, dead_letter, score_batch
 from stream.tagging import load_tagger
 from stream.topics import ensure_topics
 
@@ -46,6 +46,8 @@ __all__ = ["BatchProcessor", "create_app", "run_worker"]
 log = logging.getLogger(__name__)
 
 _DLQ_MAX_RAW_BYTES = 256 * 1024
+# a record over the broker's limit (1 MB by default) would be retried for ever
+_MAX_RECORD_BYTES = 900_000
 
 
 class BatchProcessor:
@@ -68,12 +70,33 @@ class BatchProcessor:
         """Runs in a thread: classification must not block the event loop. Returns the
         batch and the seconds it took."""
         t0 = time.perf_counter()
-        batch = score_batch(messages, self.classifier, tagger=self.tagger)
+        try:
+            batch = score_batch(messages, self.classifier, tagger=self.tagger)
+        except Exception:  # noqa: BLE001 - find the message that raised; keep the others
+            log.exception("scoring a batch of %d failed; scoring one by one", len(messages))
+            batch = self._score_one_by_one(messages)
         elapsed = time.perf_counter() - t0
         self._publish_model_info()
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
         metrics.PHASE_SECONDS.labels("score").inc(elapsed)
         return batch, elapsed
+
+    def _score_one_by_one(self, messages: Sequence[RawMessage]) -> BatchWrite:
+        articles: list[Article] = []
+        scores: list[ArticleScored] = []
+        dead: list[DeadLetter] = []
+        origins: dict[str, RawMessage] = {}
+        for message in messages:
+            try:
+                one = score_batch([message], self.classifier, tagger=self.tagger)
+            except Exception as exc:  # noqa: BLE001 - this message only: dead-letter it
+                dead.append(dead_letter(message, "classify", f"{type(exc).__name__}: {exc}"))
+                continue
+            articles += one.articles
+            scores += one.scores
+            dead += one.dead_letters
+            origins |= one.origins
+        return BatchWrite(articles, scores, dead, origins)
 
     def persist(self, batch: BatchWrite, score_s: float, size: int) -> BatchWrite:
         """Runs in a thread; retries while the database is down (see _persist_with_retry)."""
@@ -136,7 +159,10 @@ class BatchProcessor:
                 )
                 metrics.ARTICLES_STORED.inc(len(persisted.new_ids))
                 return BatchWrite(
-                    batch.articles, persisted.stored(batch.scores), batch.dead_letters
+                    batch.articles,
+                    persisted.stored(batch.scores),
+                    batch.dead_letters,
+                    batch.origins,
                 )
             except OperationalError as exc:
                 # the database is down or unreachable: wait and retry the same batch;
@@ -164,25 +190,27 @@ class BatchProcessor:
                 kept_articles.append(article)
                 kept_scores += persisted.stored([score])
             except DBAPIError as exc:
-                dead.append(
-                    DeadLetter(
-                        stage="persist",
-                        error=str(exc.orig)[:2000],
-                        topic=self.settings.kafka.raw_topic,
-                        partition=-1,
-                        offset=-1,
-                        key=article.id,
-                        raw_b64=_b64(article.model_dump_json().encode()),
-                    )
+                # the message's own position: it tells this letter from every other one
+                origin = batch.origins.get(article.id)
+                message = origin or RawMessage(
+                    self.settings.kafka.raw_topic, -1, -1, None, article.model_dump_json().encode()
                 )
+                letter = dead_letter(message, "persist", str(exc.orig))
+                dead.append(letter.model_copy(update={"key": article.id}))
         persist_batch(self.engine, BatchWrite([], [], dead), widths)
-        return BatchWrite(kept_articles, kept_scores, dead)
+        return BatchWrite(kept_articles, kept_scores, dead, batch.origins)
 
 
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode("ascii")
+def _scored_record(scored: ArticleScored) -> bytes:
+    """The record for ``news.scored``, within the size budget: the schema bounds every
+    field, so only a bug gets here; the entities go before the record would."""
+    value = scored.model_dump_json().encode()
+    if len(value) > _MAX_RECORD_BYTES:
+        log.error(
+            "scored record of %s is %d bytes; sent without entities", scored.article_id, len(value)
+        )
+        value = scored.model_copy(update={"entities": (), "topics": ()}).model_dump_json().encode()
+    return value
 
 
 def _exit_for_redelivery() -> NoReturn:
@@ -240,10 +268,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
             )
             for letter in batch.dead_letters
         ]
-        records += [
-            (scored_topic, s.article_id.encode(), s.model_dump_json().encode())
-            for s in batch.scores
-        ]
+        records += [(scored_topic, s.article_id.encode(), _scored_record(s)) for s in batch.scores]
         delay = 0.5
         while True:
             try:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from core.errors import IngestError
-from core.schemas import MAX_BODY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, Article
+from core.schemas import MAX_BODY_CHARS, MAX_TICKERS, MAX_TITLE_CHARS, MAX_URL_CHARS, Article
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -325,7 +325,8 @@ def make_article(
             language=language,
             published_at=published if published is not None else fetched,
             fetched_at=fetched,
-            tickers=normalize_tickers(tickers),
+            # a feed may tag an item with thousands of symbols: the first ones are the story's
+            tickers=normalize_tickers(tickers)[:MAX_TICKERS],
         )
     except ValidationError as exc:
         raise IngestError(f"invalid article {clean_title[:80]!r}: {exc}") from exc
