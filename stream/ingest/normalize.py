@@ -197,6 +197,14 @@ def parse_datetime(value: str | int | float | datetime) -> datetime:
 
     Raises ``ValueError`` when nothing fits.
     """
+    try:
+        return _parse_datetime(value)
+    except (OverflowError, OSError) as exc:
+        # Infinity, 1e20 seconds, or year 1 shifted by its offset: out of datetime's range
+        raise ValueError(f"date out of range: {value!r}") from exc
+
+
+def _parse_datetime(value: str | int | float | datetime) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, int | float):
