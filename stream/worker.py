@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -65,6 +67,8 @@ class BatchProcessor:
         self.dead_letters_total = 0
         self._first_article_at: float | None = None
         self._model_labels: tuple[str, str, str] | None = None
+        # set on SIGTERM/SIGINT: a retry loop gives up its batch, which stays unacked
+        self.stopping = threading.Event()
 
     def score(self, messages: Sequence[RawMessage]) -> tuple[BatchWrite, float]:
         """Runs in a thread: classification must not block the event loop. Returns the
@@ -169,7 +173,8 @@ class BatchProcessor:
                 # nothing is acked meanwhile, so nothing is lost
                 log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
                 metrics.DB_RETRIES.inc()
-                time.sleep(delay)
+                if self.stopping.wait(delay):
+                    raise _Stopping("stopping while the database is unavailable") from exc
                 delay = min(delay * 2, self.settings.worker.db_retry_max_s)
             except DBAPIError as exc:
                 # the data itself was refused: isolate the offending articles
@@ -201,6 +206,10 @@ class BatchProcessor:
         return BatchWrite(kept_articles, kept_scores, dead, batch.origins)
 
 
+class _Stopping(Exception):
+    """The worker is stopping: the batch in hand is left unacked, for redelivery."""
+
+
 def _scored_record(scored: ArticleScored) -> bytes:
     """The record for ``news.scored``, within the size budget: the schema bounds every
     field, so only a bug gets here; the entities go before the record would."""
@@ -220,6 +229,13 @@ def _exit_for_redelivery() -> NoReturn:
     log.exception("the scoring agent failed; exiting so that the batch is redelivered")
     logging.shutdown()
     os._exit(70)
+
+
+def _exit_stopping() -> NoReturn:
+    """Asked to stop while a batch could not be stored or sent: it stays unacked."""
+    log.warning("stopped with a batch not yet stored; it is redelivered on the next start")
+    logging.shutdown()
+    os._exit(0)
 
 
 def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor) -> faust.App:
@@ -292,6 +308,8 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 for event in events:
                     await stream.ack(event)
             except Exception:
+                if processor.stopping.is_set():
+                    _exit_stopping()
                 # fail now, not when the next batch arrives: a quiet topic would otherwise
                 # hold the failed batch unacked for ever
                 _exit_for_redelivery()
@@ -376,5 +394,41 @@ def run_worker(settings: Settings) -> None:
         log.info("metrics on http://127.0.0.1:%d/metrics", settings.worker.metrics_port)
     processor = BatchProcessor(settings, classifier, make_engine(database_url))
     app = create_app(settings, kafka, processor)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = _Worker(
+        app,
+        processor=processor,
+        grace_s=settings.worker.stop_grace_s,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+    )
     worker.execute_from_commandline()
+
+
+class _Worker(faust.Worker):
+    """faust's worker, bounded in how long a stop may take.
+
+    faust stops gracefully: it waits for the agent, whose batch may be stuck retrying an
+    unreachable database or broker (in a thread it cannot cancel). A stop signal tells
+    those loops to give up; whatever still runs after ``grace_s`` ends with the process.
+    Nothing is lost: the batch in hand was never acked."""
+
+    def __init__(
+        self, app: faust.App, *, processor: BatchProcessor, grace_s: float, **kwargs: Any
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self._processor = processor
+        self._grace_s = grace_s
+
+    def _schedule_shutdown(self, signum: signal.Signals) -> None:
+        if not self._processor.stopping.is_set():
+            self._processor.stopping.set()
+            timer = threading.Timer(self._grace_s, _exit_after_grace, args=(signum, self._grace_s))
+            timer.daemon = True
+            timer.start()
+        super()._schedule_shutdown(signum)
+
+
+def _exit_after_grace(signum: signal.Signals, grace_s: float) -> None:
+    log.warning("still stopping %.0f s after %s; exiting now", grace_s, signum.name)
+    logging.shutdown()
+    os._exit(128 + signum.value)
