@@ -131,6 +131,12 @@ class DashboardSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     api_token: SecretStr | None = None
+    # names the server answers to besides loopback and the bind address (Host header);
+    # "*" accepts any: only behind a reverse proxy that checks Host itself
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # HTTPS by uvicorn itself; or a reverse proxy terminating TLS (dashboard/README.md)
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
 
 
 class AlertSettings(BaseModel):
