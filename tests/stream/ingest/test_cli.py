@@ -74,7 +74,10 @@ def write_feeds(tmp_path: Path, server: FeedServer, paths: list[str]) -> Path:
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "feeds:\n"
-        + "".join(f"  - name: f{i}\n    url: {server.url(p)}\n" for i, p in enumerate(paths))
+        + "".join(
+            f"  - name: f{i}\n    url: {server.url(p)}\n    allow_private: [127.0.0.1]\n"
+            for i, p in enumerate(paths)
+        )
     )
     return config
 
