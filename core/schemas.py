@@ -39,6 +39,9 @@ MAX_SOURCE_CHARS = 200
 EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 # C0 controls other than tab, newline and carriage return
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# bidirectional embeddings, overrides and isolates: they make text display as other text
+# ("U+202E" turns "gpj.exe" around); the marks U+200E/U+200F stay
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class Article(BaseModel):
@@ -70,6 +73,8 @@ class Article(BaseModel):
             raise ValueError("contains control characters")
         if value is not None and "\x00" in value:
             raise ValueError("contains NUL")
+        if value is not None and _BIDI_CONTROL.search(value):
+            raise ValueError("contains bidirectional control characters")
         return value
 
 

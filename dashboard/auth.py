@@ -19,7 +19,7 @@ from core.errors import ConfigError
 __all__ = ["MIN_PASSWORD_CHARS", "AuthConfig", "is_loopback", "require_safe_binding"]
 
 MIN_PASSWORD_CHARS = 12
-MIN_TOKEN_CHARS = 24
+MIN_TOKEN_CHARS = 16
 
 
 def _same(given: str, expected: str) -> bool:

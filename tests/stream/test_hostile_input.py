@@ -217,3 +217,19 @@ def test_dead_letters_at_a_reused_position_are_all_kept_and_redeliveries_once(
     assert [r[0] for r in rows] == [0, 0, 1]
     # the database keeps a bounded prefix of a huge message, and says how big it was
     assert rows[2][1] <= 256 * 1024 and rows[2][2] == 5_000_000
+
+
+def test_a_bidirectional_override_in_a_source_is_dead_lettered(
+    hostile_worker: tuple[str, Path], engine: Engine, kafka_bootstrap: str
+) -> None:
+    prefix, _ = hostile_worker
+    reversed_source = _payload(source="wire\u202eexe.txt")
+    good = _payload(source='<b onmouseover="x">Wire</b>')
+    publish(
+        kafka_bootstrap,
+        f"{prefix}.raw",
+        [(None, json.dumps(p).encode()) for p in [reversed_source, good]],
+    )
+    wait_for(lambda: good["id"] in _article_ids(engine), 120, "the article after")
+    [(stage, error)] = _dead(engine, reversed_source["id"])
+    assert stage == "validate" and "bidirectional" in error
