@@ -52,6 +52,8 @@ class WorkerSettings(BaseModel):
     batch_timeout_s: float = Field(0.2, gt=0)
     # PostgreSQL outages: the worker retries a batch with backoff up to this delay
     db_retry_max_s: float = Field(10.0, gt=0)
+    # after SIGTERM/SIGINT, a worker still stuck (database or broker down) exits this late
+    stop_grace_s: float = Field(15.0, gt=0)
     # Prometheus metrics on 127.0.0.1; 0 disables them (tests run many workers at once)
     metrics_port: int = Field(9464, ge=0, le=65535)
     # bucket widths maintained per scope, in seconds: 1 minute, 1 hour, 1 day
@@ -133,6 +135,12 @@ class DashboardSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     api_token: SecretStr | None = None
+    # names the server answers to besides loopback and the bind address (Host header);
+    # "*" accepts any: only behind a reverse proxy that checks Host itself
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # HTTPS by uvicorn itself; or a reverse proxy terminating TLS (dashboard/README.md)
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
 
 
 class AlertSettings(BaseModel):

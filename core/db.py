@@ -38,9 +38,30 @@ __all__ = [
 ]
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    pool_timeout_s: float = 30.0,
+    connect_timeout_s: int | None = None,
+    statement_timeout_s: float | None = None,
+) -> Engine:
+    """An engine; the timeouts bound how long a caller waits on a stalled database (a
+    server answering people wants a quick 503, a worker retries patiently)."""
+    connect_args: dict[str, Any] = {}
+    if connect_timeout_s is not None:
+        connect_args["connect_timeout"] = connect_timeout_s
+    if statement_timeout_s is not None:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
     # pre-ping: a worker outlives database restarts; stale pooled connections are replaced
-    return create_engine(url, pool_size=pool_size, pool_pre_ping=True, future=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        future=True,
+    )
 
 
 @contextmanager

@@ -22,14 +22,26 @@ __all__ = [
     "DeadLetter",
     "EntityMention",
     "TopicProbability",
+    "to_utc",
 ]
 
 # Bounds that keep one message from exhausting the worker; larger input is invalid, not truncated.
 MAX_TITLE_CHARS = 1_000
 MAX_BODY_CHARS = 100_000
 MAX_URL_CHARS = 2_048
+# tickers a source may attach, and entities one scored record may carry: a Kafka record
+# must stay under the broker's 1 MB limit whatever the input
+MAX_TICKERS = 50
+MAX_ENTITIES = 100
+MAX_SOURCE_CHARS = 200
+# Times before this are wrong (no feed or archive finsent reads predates it); they are
+# also where a timezone shift can overflow ``datetime``.
+EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 # C0 controls other than tab, newline and carriage return
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# bidirectional embeddings, overrides and isolates: they make text display as other text
+# ("U+202E" turns "gpj.exe" around); the marks U+200E/U+200F stay
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class Article(BaseModel):
@@ -39,7 +51,7 @@ class Article(BaseModel):
 
     schema_version: Literal[1] = 1
     id: ArticleId
-    source: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
     url: str | None = Field(None, max_length=MAX_URL_CHARS)
     title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     summary: str | None = Field(None, max_length=MAX_BODY_CHARS)
@@ -49,12 +61,12 @@ class Article(BaseModel):
     published_at_estimated: bool = False
     fetched_at: AwareDatetime
     # tickers the source itself attached (e.g. a feed's category tags)
-    tickers: tuple[Ticker, ...] = ()
+    tickers: tuple[Ticker, ...] = Field((), max_length=MAX_TICKERS)
 
     @field_validator("published_at", "fetched_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        return to_utc(value)
 
     @field_validator("title", "summary", "source")
     @classmethod
@@ -63,7 +75,21 @@ class Article(BaseModel):
             raise ValueError("contains control characters")
         if value is not None and "\x00" in value:
             raise ValueError("contains NUL")
+        if value is not None and _BIDI_CONTROL.search(value):
+            raise ValueError("contains bidirectional control characters")
         return value
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC; ``ValueError`` (never ``OverflowError``) when it is out of range."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError) as exc:
+        # year 1 at +01:00 or year 9999 at -01:00 has no UTC equivalent
+        raise ValueError(f"time out of range: {value.isoformat()}") from exc
+    if utc < EARLIEST_TIME:
+        raise ValueError(f"time before {EARLIEST_TIME.year}: {utc.isoformat()}")
+    return utc
 
 
 class TopicProbability(BaseModel):
@@ -103,7 +129,7 @@ class ArticleScored(BaseModel):
     score: float = Field(ge=-1, le=1, description="p_positive - p_negative")
     topic: str
     topics: tuple[TopicProbability, ...] = ()
-    entities: tuple[EntityMention, ...] = ()
+    entities: tuple[EntityMention, ...] = Field((), max_length=MAX_ENTITIES)
     # first report of its story (True) or a repeat
     is_novel: bool = True
     received_at: AwareDatetime
@@ -122,7 +148,7 @@ class DeadLetter(BaseModel):
     key: str | None = None
     # the original bytes, base64: the message may not be valid UTF-8
     raw_b64: str
-    # the DLQ topic carries at most a prefix of a huge message; the database keeps it whole
+    # the DLQ topic and the database keep at most a prefix of a huge message
     raw_truncated: bool = False
     raw_size: int | None = None
     failed_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -169,11 +169,18 @@ class DeadLetterRow(Base):
     offset: Mapped[int] = mapped_column(BigInteger)
     stage: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text)
+    # at most DEAD_LETTER_MAX_RAW_BYTES of the message; raw_size is its whole size
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # sha256 hex of the whole message: an embedded broker restarts its offsets at 0, so a
+    # position alone does not tell a redelivery from a new message
+    digest: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime]
 
     __table_args__ = (
-        UniqueConstraint("topic", "partition", "offset", name="uq_dead_letters_position"),
+        UniqueConstraint(
+            "topic", "partition", "offset", "stage", "digest", name="uq_dead_letters_message"
+        ),
         Index("ix_dead_letters_failed_at", "failed_at"),
     )
 

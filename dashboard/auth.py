@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from core.config import DashboardSettings
 from core.errors import ConfigError
 
-__all__ = ["AuthConfig", "is_loopback", "require_safe_binding"]
+__all__ = ["MIN_PASSWORD_CHARS", "AuthConfig", "is_loopback", "require_safe_binding"]
+
+MIN_PASSWORD_CHARS = 12
+MIN_TOKEN_CHARS = 16
 
 
 def _same(given: str, expected: str) -> bool:
@@ -85,7 +88,16 @@ def is_loopback(host: str) -> bool:
 
 
 def require_safe_binding(host: str, auth: AuthConfig) -> None:
-    """Refuse to serve news and alerts on a network address with no login."""
+    """Refuse to serve news and alerts on a network address with no login, and any
+    credentials short enough to guess."""
+    if auth.password is not None and len(auth.password) < MIN_PASSWORD_CHARS:
+        raise ConfigError(
+            f"FINSENT_DASHBOARD__PASSWORD must have at least {MIN_PASSWORD_CHARS} characters"
+        )
+    if auth.api_token is not None and len(auth.api_token) < MIN_TOKEN_CHARS:
+        raise ConfigError(
+            f"FINSENT_DASHBOARD__API_TOKEN must have at least {MIN_TOKEN_CHARS} characters"
+        )
     if not is_loopback(host) and not auth.has_login:
         raise ConfigError(
             f"the dashboard binds {host}, a non-loopback address: set "

@@ -55,10 +55,10 @@ def _run(action: Callable[[], T]) -> T:
 
 
 def _engine() -> Any:
-    from core.db import make_engine
     from core.services import resolve_database_url
+    from dashboard.server import make_server_engine
 
-    return make_engine(resolve_database_url(get_settings()), pool_size=1)
+    return make_server_engine(resolve_database_url(get_settings()))
 
 
 @contextmanager
@@ -103,16 +103,32 @@ def dashboard(
     import uvicorn
 
     from dashboard.auth import AuthConfig, require_safe_binding
-    from dashboard.server import create_server
+    from dashboard.server import create_server, secured
 
     settings = get_settings().dashboard
     host = host or settings.host
     port = port or settings.port
     auth = AuthConfig.from_settings(settings)
     _run(lambda: require_safe_binding(host, auth))
-    server = create_server(_run(_engine), auth)
-    typer.secho(f"finsent dashboard on http://{host}:{port}/  (API: /api/v1/docs)", err=True)
-    uvicorn.run(server, host=host, port=port, log_level="info", access_log=False)
+    if bool(settings.ssl_certfile) != bool(settings.ssl_keyfile):
+        raise _fail("HTTPS needs both FINSENT_DASHBOARD__SSL_CERTFILE and __SSL_KEYFILE")
+    server = secured(
+        create_server(_run(_engine), auth), auth, bind_host=host, extra_hosts=settings.allowed_hosts
+    )
+    scheme = "https" if settings.ssl_certfile else "http"
+    typer.secho(f"finsent dashboard on {scheme}://{host}:{port}/  (API: /api/v1/docs)", err=True)
+    uvicorn.run(
+        server,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        ssl_certfile=str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        ssl_keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+        # X-Forwarded-* only from a proxy on this machine (the documented TLS setup)
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
 
 
 @query_app.command("series")

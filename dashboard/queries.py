@@ -325,7 +325,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         published_at = datetime.fromisoformat(moment)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError("invalid cursor") from exc
-    if published_at.tzinfo is None or not article_id:
+    if published_at.tzinfo is None or not article_id or "\x00" in article_id:
         raise ValueError("invalid cursor")
     return published_at, article_id
 

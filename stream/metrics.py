@@ -13,6 +13,7 @@ __all__ = [
     "DEAD_LETTERS",
     "MODEL_INFO",
     "PHASE_SECONDS",
+    "TIMES_CLAMPED",
 ]
 
 ARTICLES_SCORED = Counter("finsent_worker_articles_scored_total", "Articles classified")
@@ -40,4 +41,9 @@ PHASE_SECONDS = Counter(
     "finsent_worker_phase_seconds_total",
     "Time spent per batch phase: score (decode, validate, classify, tag), persist, publish",
     ["phase"],
+)
+TIMES_CLAMPED = Counter(
+    "finsent_worker_times_clamped_total",
+    "Article times more than a day in the future, set to the time the worker received them",
+    ["field"],
 )

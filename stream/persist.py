@@ -9,10 +9,11 @@ Offsets are committed after it commits.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects.postgresql import Insert, insert
@@ -33,9 +34,15 @@ from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
 from stream.entities.config import EntitySettings, novelty_config
 from stream.entities.novelty import assign_stories
 
+if TYPE_CHECKING:
+    from stream.scoring import RawMessage
+
 __all__ = ["BatchWrite", "Persisted", "WorkerReport", "persist_batch"]
 
 _Item = TypeVar("_Item")
+
+# what the database keeps of one dead message: enough to see what it was
+DEAD_LETTER_MAX_RAW_BYTES = 256 * 1024
 
 # A batch's rows in one statement each, with the same text whatever the batch size (see
 # core.db.unnest_insert); conflicts are skipped as ever: a redelivery inserts nothing.
@@ -126,6 +133,8 @@ class BatchWrite:
     articles: Sequence[Article]
     scores: Sequence[ArticleScored]
     dead_letters: Sequence[DeadLetter]
+    # article id -> the message it came from, for dead letters written after scoring
+    origins: Mapping[str, RawMessage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -342,20 +351,25 @@ def _increment_ticker_buckets(
 def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> None:
     if not letters:
         return
-    rows = [
-        {
-            "topic": d.topic,
-            "partition": d.partition,
-            "offset": d.offset,
-            "stage": d.stage,
-            "error": d.error,
-            "raw": base64.b64decode(d.raw_b64),
-            "failed_at": d.failed_at,
-        }
-        for d in letters
-    ]
+    rows = []
+    for d in letters:
+        raw = base64.b64decode(d.raw_b64)
+        rows.append(
+            {
+                "topic": d.topic,
+                "partition": d.partition,
+                "offset": d.offset,
+                "stage": d.stage,
+                "error": d.error,
+                "raw": raw[:DEAD_LETTER_MAX_RAW_BYTES],
+                "raw_size": d.raw_size or len(raw),
+                # a letter capped for Kafka already lost its tail: digest what is left
+                "digest": hashlib.sha256(raw).hexdigest(),
+                "failed_at": d.failed_at,
+            }
+        )
     stmt = insert(table_of(DeadLetterRow)).on_conflict_do_nothing(
-        constraint="uq_dead_letters_position"
+        constraint="uq_dead_letters_message"
     )
     execute_many(session, stmt, rows)
 

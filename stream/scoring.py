@@ -10,25 +10,36 @@ import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from core.classifier import Classification, Classifier
 from core.labels import SentimentLabel
-from core.schemas import Article, ArticleScored, DeadLetter, EntityMention, TopicProbability
+from core.schemas import (
+    MAX_ENTITIES,
+    Article,
+    ArticleScored,
+    DeadLetter,
+    EntityMention,
+    TopicProbability,
+)
+from stream import metrics
 from stream.entities.sentiment import EntitySentimentScorer, EntitySpan
 from stream.entities.tagger import EntityTagger
 from stream.lexicon import LexiconClassifier
 from stream.persist import BatchWrite
 from stream.tagging import tag_tickers
 
-__all__ = ["RawMessage", "score_batch"]
+__all__ = ["RawMessage", "dead_letter", "score_batch"]
 
 log = logging.getLogger(__name__)
 
 # how much of an error message a dead letter keeps
 _MAX_ERROR_CHARS = 2_000
+_MAX_KEY_BYTES = 1_024
+# a time further ahead than this is a wrong clock: it would top every "newest" list for ever
+FUTURE_LIMIT = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +51,22 @@ class RawMessage:
     value: bytes | None
 
 
-def _dead(message: RawMessage, stage: str, error: str) -> DeadLetter:
+def dead_letter(message: RawMessage, stage: str, error: str) -> DeadLetter:
+    """A dead letter for ``message``, with at most _MAX_ERROR_CHARS of reason and
+    _MAX_KEY_BYTES of key (the whole record must fit the dead-letter topic)."""
+    key = message.key[:_MAX_KEY_BYTES] if message.key is not None else None
     return DeadLetter(
         stage=stage,
         error=error[:_MAX_ERROR_CHARS],
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        key=message.key.decode("utf-8", "replace") if message.key is not None else None,
+        key=key.decode("utf-8", "replace") if key is not None else None,
         raw_b64=base64.b64encode(message.value or b"").decode("ascii"),
     )
+
+
+_dead = dead_letter
 
 
 def _validate(message: RawMessage) -> Article | DeadLetter:
@@ -63,6 +80,22 @@ def _validate(message: RawMessage) -> Article | DeadLetter:
         return Article.model_validate_json(text)
     except ValidationError as exc:
         return _dead(message, "validate", _describe(exc))
+    except Exception as exc:  # noqa: BLE001 - one message must never stop the worker
+        return _dead(message, "validate", f"{type(exc).__name__}: {exc}")
+
+
+def _clamped(article: Article, now: datetime) -> Article:
+    """The article with times more than FUTURE_LIMIT ahead of ``now`` set to ``now``."""
+    limit = now + FUTURE_LIMIT
+    update: dict[str, datetime] = {}
+    for field in ("published_at", "fetched_at"):
+        if getattr(article, field) > limit:
+            update[field] = now
+            metrics.TIMES_CLAMPED.labels(field).inc()
+    if update:
+        log.info("clamped future %s of article %s", ", ".join(update), article.id)
+        return article.model_copy(update=update)
+    return article
 
 
 def _describe(exc: ValidationError) -> str:
@@ -140,6 +173,14 @@ def _with_entity_sentiment(
     return out
 
 
+def _capped(mentions: list[EntityMention]) -> list[EntityMention]:
+    if len(mentions) <= MAX_ENTITIES:
+        return mentions
+    title = [m for m in mentions if m.in_title]
+    rest = sorted((m for m in mentions if not m.in_title), key=lambda m: -m.relevance)
+    return (title + rest)[:MAX_ENTITIES]
+
+
 def score_batch(
     messages: Sequence[RawMessage],
     classifier: Classifier,
@@ -157,7 +198,7 @@ def score_batch(
         if isinstance(outcome, DeadLetter):
             dead.append(outcome)
         elif outcome.id not in articles:  # a repeat within the batch is scored once
-            articles[outcome.id] = outcome
+            articles[outcome.id] = _clamped(outcome, received_at)
             origin[outcome.id] = message
 
     valid = list(articles.values())
@@ -169,32 +210,56 @@ def score_batch(
             continue
         kept.append(article)
         verdicts.append(result)
-    mentions = [tag_tickers(a.title, a.summary, a.tickers, tagger) for a in kept]
+    tagged: list[list[EntityMention] | Exception] = []
+    for article in kept:
+        try:
+            # the tagger lists title mentions first: the cut keeps the most relevant
+            tagged.append(tag_tickers(article.title, article.summary, article.tickers, tagger))
+        except Exception as exc:  # noqa: BLE001 - a tagger bug dead-letters its one article
+            tagged.append(exc)
+    for i in reversed(range(len(kept))):
+        failure = tagged[i]
+        if isinstance(failure, Exception):
+            message = origin[kept[i].id]
+            dead.append(_dead(message, "classify", f"tagging: {type(failure).__name__}: {failure}"))
+            del kept[i], verdicts[i], tagged[i]
+    mentions = [_capped(ms) for ms in tagged if not isinstance(ms, Exception)]
     if entity_sentiment:
         mentions = _with_entity_sentiment(classifier, [a.title for a in kept], verdicts, mentions)
     scored: list[ArticleScored] = []
+    stored: list[Article] = []
     scored_at = datetime.now(UTC)
     for article, result, entities in zip(kept, verdicts, mentions, strict=True):
         topics = sorted(result.topic_probs.items(), key=lambda kv: -kv[1])[:top_topics]
-        scored.append(
-            ArticleScored(
-                article_id=article.id,
-                source=article.source,
-                title=article.title,
-                url=article.url,
-                published_at=article.published_at,
-                model_name=classifier.model_name,
-                model_version=classifier.model_version,
-                sentiment=result.sentiment,
-                p_negative=result.p_negative,
-                p_neutral=result.p_neutral,
-                p_positive=result.p_positive,
-                score=max(-1.0, min(1.0, result.score)),
-                topic=result.topic,
-                topics=tuple(TopicProbability(topic=t, probability=p) for t, p in topics),
-                entities=tuple(entities),
-                received_at=received_at,
-                scored_at=scored_at,
+        try:
+            scored.append(
+                ArticleScored(
+                    article_id=article.id,
+                    source=article.source,
+                    title=article.title,
+                    url=article.url,
+                    published_at=article.published_at,
+                    model_name=classifier.model_name,
+                    model_version=classifier.model_version,
+                    sentiment=result.sentiment,
+                    p_negative=result.p_negative,
+                    p_neutral=result.p_neutral,
+                    p_positive=result.p_positive,
+                    score=max(-1.0, min(1.0, result.score)),
+                    topic=result.topic,
+                    topics=tuple(TopicProbability(topic=t, probability=p) for t, p in topics),
+                    entities=tuple(entities),
+                    received_at=received_at,
+                    scored_at=scored_at,
+                )
             )
-        )
-    return BatchWrite(articles=kept, scores=scored, dead_letters=dead)
+        except Exception as exc:  # noqa: BLE001 - e.g. a NaN probability: this article only
+            dead.append(_dead(origin[article.id], "classify", f"{type(exc).__name__}: {exc}"))
+            continue
+        stored.append(article)
+    return BatchWrite(
+        articles=stored,
+        scores=scored,
+        dead_letters=dead,
+        origins={a.id: origin[a.id] for a in stored},
+    )

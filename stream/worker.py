@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -29,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from core.classifier import Classifier
 from core.config import Settings
 from core.db import make_engine
-from core.schemas import DeadLetter
+from core.schemas import Article, ArticleScored, DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
 from stream import metrics
 from stream.background import in_background
@@ -37,7 +39,7 @@ from stream.classifiers import load_classifier
 from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
 from stream.persist import BatchWrite, WorkerReport, persist_batch
-from stream.scoring import RawMessage, score_batch
+from stream.scoring import RawMessage, dead_letter, score_batch
 from stream.tagging import load_tagger
 from stream.topics import ensure_topics
 
@@ -46,6 +48,8 @@ __all__ = ["BatchProcessor", "create_app", "run_worker"]
 log = logging.getLogger(__name__)
 
 _DLQ_MAX_RAW_BYTES = 256 * 1024
+# a record over the broker's limit (1 MB by default) would be retried for ever
+_MAX_RECORD_BYTES = 900_000
 
 
 class BatchProcessor:
@@ -63,17 +67,40 @@ class BatchProcessor:
         self.dead_letters_total = 0
         self._first_article_at: float | None = None
         self._model_labels: tuple[str, str, str] | None = None
+        # set on SIGTERM/SIGINT: a retry loop gives up its batch, which stays unacked
+        self.stopping = threading.Event()
 
     def score(self, messages: Sequence[RawMessage]) -> tuple[BatchWrite, float]:
         """Runs in a thread: classification must not block the event loop. Returns the
         batch and the seconds it took."""
         t0 = time.perf_counter()
-        batch = score_batch(messages, self.classifier, tagger=self.tagger)
+        try:
+            batch = score_batch(messages, self.classifier, tagger=self.tagger)
+        except Exception:  # noqa: BLE001 - find the message that raised; keep the others
+            log.exception("scoring a batch of %d failed; scoring one by one", len(messages))
+            batch = self._score_one_by_one(messages)
         elapsed = time.perf_counter() - t0
         self._publish_model_info()
         metrics.ARTICLES_SCORED.inc(len(batch.scores))
         metrics.PHASE_SECONDS.labels("score").inc(elapsed)
         return batch, elapsed
+
+    def _score_one_by_one(self, messages: Sequence[RawMessage]) -> BatchWrite:
+        articles: list[Article] = []
+        scores: list[ArticleScored] = []
+        dead: list[DeadLetter] = []
+        origins: dict[str, RawMessage] = {}
+        for message in messages:
+            try:
+                one = score_batch([message], self.classifier, tagger=self.tagger)
+            except Exception as exc:  # noqa: BLE001 - this message only: dead-letter it
+                dead.append(dead_letter(message, "classify", f"{type(exc).__name__}: {exc}"))
+                continue
+            articles += one.articles
+            scores += one.scores
+            dead += one.dead_letters
+            origins |= one.origins
+        return BatchWrite(articles, scores, dead, origins)
 
     def persist(self, batch: BatchWrite, score_s: float, size: int) -> BatchWrite:
         """Runs in a thread; retries while the database is down (see _persist_with_retry)."""
@@ -136,14 +163,18 @@ class BatchProcessor:
                 )
                 metrics.ARTICLES_STORED.inc(len(persisted.new_ids))
                 return BatchWrite(
-                    batch.articles, persisted.stored(batch.scores), batch.dead_letters
+                    batch.articles,
+                    persisted.stored(batch.scores),
+                    batch.dead_letters,
+                    batch.origins,
                 )
             except OperationalError as exc:
                 # the database is down or unreachable: wait and retry the same batch;
                 # nothing is acked meanwhile, so nothing is lost
                 log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
                 metrics.DB_RETRIES.inc()
-                time.sleep(delay)
+                if self.stopping.wait(delay):
+                    raise _Stopping("stopping while the database is unavailable") from exc
                 delay = min(delay * 2, self.settings.worker.db_retry_max_s)
             except DBAPIError as exc:
                 # the data itself was refused: isolate the offending articles
@@ -164,25 +195,31 @@ class BatchProcessor:
                 kept_articles.append(article)
                 kept_scores += persisted.stored([score])
             except DBAPIError as exc:
-                dead.append(
-                    DeadLetter(
-                        stage="persist",
-                        error=str(exc.orig)[:2000],
-                        topic=self.settings.kafka.raw_topic,
-                        partition=-1,
-                        offset=-1,
-                        key=article.id,
-                        raw_b64=_b64(article.model_dump_json().encode()),
-                    )
+                # the message's own position: it tells this letter from every other one
+                origin = batch.origins.get(article.id)
+                message = origin or RawMessage(
+                    self.settings.kafka.raw_topic, -1, -1, None, article.model_dump_json().encode()
                 )
+                letter = dead_letter(message, "persist", str(exc.orig))
+                dead.append(letter.model_copy(update={"key": article.id}))
         persist_batch(self.engine, BatchWrite([], [], dead), widths)
-        return BatchWrite(kept_articles, kept_scores, dead)
+        return BatchWrite(kept_articles, kept_scores, dead, batch.origins)
 
 
-def _b64(data: bytes) -> str:
-    import base64
+class _Stopping(Exception):
+    """The worker is stopping: the batch in hand is left unacked, for redelivery."""
 
-    return base64.b64encode(data).decode("ascii")
+
+def _scored_record(scored: ArticleScored) -> bytes:
+    """The record for ``news.scored``, within the size budget: the schema bounds every
+    field, so only a bug gets here; the entities go before the record would."""
+    value = scored.model_dump_json().encode()
+    if len(value) > _MAX_RECORD_BYTES:
+        log.error(
+            "scored record of %s is %d bytes; sent without entities", scored.article_id, len(value)
+        )
+        value = scored.model_copy(update={"entities": (), "topics": ()}).model_dump_json().encode()
+    return value
 
 
 def _exit_for_redelivery() -> NoReturn:
@@ -192,6 +229,13 @@ def _exit_for_redelivery() -> NoReturn:
     log.exception("the scoring agent failed; exiting so that the batch is redelivered")
     logging.shutdown()
     os._exit(70)
+
+
+def _exit_stopping() -> NoReturn:
+    """Asked to stop while a batch could not be stored or sent: it stays unacked."""
+    log.warning("stopped with a batch not yet stored; it is redelivered on the next start")
+    logging.shutdown()
+    os._exit(0)
 
 
 def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor) -> faust.App:
@@ -240,10 +284,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
             )
             for letter in batch.dead_letters
         ]
-        records += [
-            (scored_topic, s.article_id.encode(), s.model_dump_json().encode())
-            for s in batch.scores
-        ]
+        records += [(scored_topic, s.article_id.encode(), _scored_record(s)) for s in batch.scores]
         delay = 0.5
         while True:
             try:
@@ -267,6 +308,8 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 for event in events:
                     await stream.ack(event)
             except Exception:
+                if processor.stopping.is_set():
+                    _exit_stopping()
                 # fail now, not when the next batch arrives: a quiet topic would otherwise
                 # hold the failed batch unacked for ever
                 _exit_for_redelivery()
@@ -351,5 +394,41 @@ def run_worker(settings: Settings) -> None:
         log.info("metrics on http://127.0.0.1:%d/metrics", settings.worker.metrics_port)
     processor = BatchProcessor(settings, classifier, make_engine(database_url))
     app = create_app(settings, kafka, processor)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = _Worker(
+        app,
+        processor=processor,
+        grace_s=settings.worker.stop_grace_s,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+    )
     worker.execute_from_commandline()
+
+
+class _Worker(faust.Worker):
+    """faust's worker, bounded in how long a stop may take.
+
+    faust stops gracefully: it waits for the agent, whose batch may be stuck retrying an
+    unreachable database or broker (in a thread it cannot cancel). A stop signal tells
+    those loops to give up; whatever still runs after ``grace_s`` ends with the process.
+    Nothing is lost: the batch in hand was never acked."""
+
+    def __init__(
+        self, app: faust.App, *, processor: BatchProcessor, grace_s: float, **kwargs: Any
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self._processor = processor
+        self._grace_s = grace_s
+
+    def _schedule_shutdown(self, signum: signal.Signals) -> None:
+        if not self._processor.stopping.is_set():
+            self._processor.stopping.set()
+            timer = threading.Timer(self._grace_s, _exit_after_grace, args=(signum, self._grace_s))
+            timer.daemon = True
+            timer.start()
+        super()._schedule_shutdown(signum)
+
+
+def _exit_after_grace(signum: signal.Signals, grace_s: float) -> None:
+    log.warning("still stopping %.0f s after %s; exiting now", grace_s, signum.name)
+    logging.shutdown()
+    os._exit(128 + signum.value)

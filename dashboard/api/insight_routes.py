@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -25,6 +26,8 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such article"}
 }
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 ArticleIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -71,6 +74,9 @@ class LabelIn(BaseModel):
         # PostgreSQL text cannot hold NUL: bad input, not a 500
         if value is not None and "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        if value is not None and _SURROGATE.search(value):
+            # a lone surrogate ("\\ud800" in JSON) has no UTF-8 form
+            raise ValueError("must not contain lone surrogates")
         return value
 
 

@@ -3,6 +3,7 @@ user's zoom and legend choices; it changes only when the range or filters change
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,6 +68,12 @@ def empty_figure(message: str, height: int = 320) -> go.Figure:
     return _base_layout(fig, "empty", height)
 
 
+def plain(text: str) -> str:
+    """``text`` as plotly shows it literally: plotly renders <a>, <b>... in legends and
+    hover texts, so a source named with markup would become a link."""
+    return html.escape(text, quote=False)
+
+
 def sentiment_figure(
     points: Sequence[SeriesPoint],
     alerts: Sequence[AlertEvent],
@@ -104,7 +111,7 @@ def sentiment_figure(
         go.Scatter(
             x=x,
             y=smoothed_index(points),
-            name=f"{title} index ({SMOOTHING}-step)",
+            name=f"{plain(title)} index ({SMOOTHING}-step)",
             mode="lines",
             line={"color": COLORS["index"], "width": 2.5, "shape": "spline"},
             hovertemplate="%{y:+.2f}",
@@ -203,7 +210,7 @@ def _annotate_alerts(
                     "color": COLORS[state],
                     "line": {"width": 1, "color": "white"},
                 },
-                text=[f"{a.rule_name} · {a.scope_key}: {a.reason or state}" for a in group],
+                text=[plain(f"{a.rule_name} · {a.scope_key}: {a.reason or state}") for a in group],
                 hovertemplate="%{text}<extra></extra>",
             ),
             row=1,

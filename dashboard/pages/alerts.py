@@ -7,6 +7,7 @@ from typing import Any
 
 import dash
 from dash import ALL, Input, Output, callback, ctx, html
+from sqlalchemy.exc import IntegrityError
 
 from dashboard import context
 from dashboard import queries as q
@@ -15,6 +16,8 @@ from dashboard.components.layout import card, section_title
 from dashboard.components.tables import active_alerts_table, alert_events_table, rules_table
 
 SILENCE_FOR = timedelta(hours=1)
+MAX_RULE_ID = 2**31 - 1  # PostgreSQL integer
+MAX_KEY_CHARS = 200
 
 
 def layout(**_: Any) -> html.Div:
@@ -35,13 +38,29 @@ def _act() -> str:
     # a re-render adds buttons whose n_clicks is None: that is no click
     if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
         return ""
-    rule_id, key, user = int(trigger["rule"]), str(trigger["key"]), context.current_user()
-    with context.begin() as conn:
-        if trigger["type"] == "ack":
-            done = q.acknowledge(conn, rule_id, key, by=user)
-            return f"Acknowledged {key}" if done else f"{key} is no longer active"
-        q.silence(conn, rule_id, key, duration=SILENCE_FOR, by=user, comment="from the dashboard")
-        return f"Silenced {key} for 1 h"
+    # the ids come from the browser: a forged callback may carry anything
+    rule_id, key = trigger.get("rule"), trigger.get("key")
+    if (
+        not isinstance(rule_id, int)
+        or isinstance(rule_id, bool)
+        or not 1 <= rule_id <= MAX_RULE_ID
+        or not isinstance(key, str)
+        or not 1 <= len(key) <= MAX_KEY_CHARS
+        or "\x00" in key
+    ):
+        return "That alert no longer exists."
+    user = context.current_user()
+    try:
+        with context.begin() as conn:
+            if trigger["type"] == "ack":
+                done = q.acknowledge(conn, rule_id, key, by=user)
+                return f"Acknowledged {key}" if done else f"{key} is no longer active"
+            q.silence(
+                conn, rule_id, key, duration=SILENCE_FOR, by=user, comment="from the dashboard"
+            )
+    except IntegrityError:
+        return "That alert no longer exists."
+    return f"Silenced {key} for 1 h"
 
 
 @callback(

@@ -40,6 +40,9 @@ class FeedConfig(BaseModel):
     # the Article.source of its items; None: the feed's name
     source: str | None = Field(None, min_length=1, max_length=200)
     tickers: tuple[Ticker, ...] = ()
+    # hosts or networks (name, address or CIDR) on a private, loopback or link-local
+    # network this feed may reach, its redirects included; "*" any. Empty: public only.
+    allow_private: tuple[str, ...] = ()
 
     @field_validator("url")
     @classmethod

@@ -14,9 +14,11 @@ import asyncio
 import calendar
 import contextlib
 import io
+import ipaddress
 import logging
 import random
 import re
+import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -50,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FeedErrorKind = Literal["timeout", "http", "too_large", "redirects", "network", "parse"]
+FeedErrorKind = Literal["timeout", "http", "too_large", "redirects", "network", "parse", "blocked"]
 
 # A feed that keeps failing is retried at most this far apart (or at its interval, if longer).
 BACKOFF_MAX_S: Final = 3600.0
@@ -206,7 +208,7 @@ def _entry_time(entry: Any, feed: str) -> datetime | None:
     """The item's time, read by finsent's parser from the text the feed wrote (feedparser
     reads unknown zone names as UTC); feedparser's reading only when that fails."""
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
+        raw = dict.get(entry, key)
         if not raw:
             continue
         try:
@@ -216,7 +218,9 @@ def _entry_time(entry: Any, feed: str) -> datetime | None:
             continue
         except ValueError:
             pass
-        parsed = entry.get(f"{key}_parsed")
+        # the stored value only: feedparser's own lookup maps a missing updated_parsed
+        # to published_parsed, with a DeprecationWarning
+        parsed = dict.get(entry, f"{key}_parsed")
         if parsed:
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
@@ -428,6 +432,56 @@ def _language(parsed: Any, entry: Any) -> str:
     return lang if 2 <= len(lang) <= 8 and lang.isalpha() else "en"
 
 
+_SCHEMES: Final = frozenset({"http", "https"})
+
+
+def _allowed_private(feed: FeedConfig, host: str, address: ipaddress._BaseAddress) -> bool:
+    for entry in feed.allow_private:
+        if entry == "*" or entry.lower() == host.lower():
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue  # a host name that is not this one
+    return False
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+async def _check_target(feed: FeedConfig, url: httpx.URL) -> None:
+    """Refuse a scheme other than http(s), and a host on a private, loopback or link-local
+    network (cloud metadata, local services) unless the feed's ``allow_private`` names it.
+    Every address the name resolves to must pass: the connection may use any of them."""
+    if url.scheme not in _SCHEMES:
+        raise FeedError(feed.name, "blocked", f"scheme {url.scheme!r} is not http(s)")
+    host = url.host
+    if not host:
+        raise FeedError(feed.name, "blocked", "URL without a host")
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM
+            )
+        except (OSError, UnicodeError) as exc:
+            raise FeedError(feed.name, "network", f"cannot resolve {host!r}: {exc}") from exc
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for address in addresses:
+        if not _is_public(address) and not _allowed_private(feed, host, address):
+            raise FeedError(
+                feed.name,
+                "blocked",
+                f"{host} ({address}) is not a public address; list it in the feed's "
+                "allow_private to fetch it",
+            )
+
+
 class FeedPoller:
     """An ``ArticleSource`` over a list of feeds, each polled at its own interval.
 
@@ -465,8 +519,8 @@ class FeedPoller:
         timeout = self.settings.request_timeout_s
         return httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            max_redirects=self.settings.max_redirects,
+            # followed by _fetch, which checks every hop's target first
+            follow_redirects=False,
             headers={
                 "User-Agent": self.settings.user_agent,
                 "Accept": _ACCEPT,
@@ -545,30 +599,16 @@ class FeedPoller:
         started = time.monotonic()
         try:
             async with asyncio.timeout(deadline):
-                async with self._client.stream("GET", feed.url, headers=headers) as response:
-                    status = response.status_code
-                    if status == 304:
-                        return _Response(304, b"", response.headers, str(response.url))
-                    if not 200 <= status < 300:
-                        raise FeedError(
-                            feed.name,
-                            "http",
-                            # no URL: the feed's name says which, and a query may carry an API key
-                            f"HTTP {status} {response.reason_phrase}",
-                            retry_after=_retry_after(response.headers.get("retry-after")),
-                        )
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > limit:
-                        raise FeedError(
-                            feed.name, "too_large", f"body of {declared} bytes exceeds {limit}"
-                        )
-                    decoder = _BoundedDecoder(
-                        feed.name, response.headers.get("content-encoding"), limit
-                    )
-                    async for raw in response.aiter_raw():
-                        decoder.write(raw)
-                    body = decoder.finish()
-                    return _Response(status, body, response.headers, str(response.url))
+                url = httpx.URL(feed.url)
+                for _ in range(self.settings.max_redirects + 1):
+                    await _check_target(feed, url)
+                    async with self._client.stream("GET", url, headers=headers) as response:
+                        location = response.headers.get("location")
+                        if response.is_redirect and location:
+                            url = url.join(location)
+                            continue
+                        return await self._read(feed, response, limit)
+                raise httpx.TooManyRedirects("too many redirects")
         except TimeoutError as exc:
             raise FeedError(
                 feed.name, "timeout", f"no complete response within {deadline:g} s"
@@ -584,6 +624,27 @@ class FeedPoller:
             ) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FeedError(feed.name, "network", f"{type(exc).__name__}: {exc}") from exc
+
+    async def _read(self, feed: FeedConfig, response: httpx.Response, limit: int) -> _Response:
+        status = response.status_code
+        if status == 304:
+            return _Response(304, b"", response.headers, str(response.url))
+        if not 200 <= status < 300:
+            raise FeedError(
+                feed.name,
+                "http",
+                # no URL: the feed's name says which, and a query may carry an API key
+                f"HTTP {status} {response.reason_phrase}",
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise FeedError(feed.name, "too_large", f"body of {declared} bytes exceeds {limit}")
+        decoder = _BoundedDecoder(feed.name, response.headers.get("content-encoding"), limit)
+        async for raw in response.aiter_raw():
+            decoder.write(raw)
+        body = decoder.finish()
+        return _Response(status, body, response.headers, str(response.url))
 
     def _interval(self, feed: FeedConfig) -> float:
         return feed.interval or self.settings.default_interval_s

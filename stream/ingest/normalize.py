@@ -19,7 +19,13 @@ from typing import Final
 from pydantic import ValidationError
 
 from core.errors import IngestError
-from core.schemas import MAX_BODY_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, Article
+from core.schemas import (
+    MAX_BODY_CHARS,
+    MAX_TICKERS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+    Article,
+)
 from stream.ingest import metrics
 from stream.ingest.identity import article_id, canonical_url
 from stream.ingest.times import parse_datetime
@@ -224,7 +230,8 @@ def make_article(
             published_at=published if published is not None else fetched,
             published_at_estimated=published is None,
             fetched_at=fetched,
-            tickers=normalize_tickers(tickers),
+            # a feed may tag an item with thousands of symbols: the first ones are the story's
+            tickers=normalize_tickers(tickers)[:MAX_TICKERS],
         )
     except ValidationError as exc:
         raise IngestError(f"invalid article {clean_title[:80]!r}: {exc}") from exc

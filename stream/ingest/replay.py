@@ -131,6 +131,9 @@ class ReplaySource:
             except (_BadRow, IngestError) as exc:
                 self._bad(line, str(exc))
                 continue
+            except Exception as exc:  # noqa: BLE001 - one row never ends the replay
+                self._bad(line, f"{type(exc).__name__}: {exc}")
+                continue
             # pace on the file's own time, not on the article's (which is the fetch time
             # for an untimed row, and clamped for a future one)
             if self.paced and original_time is not None:

@@ -156,6 +156,14 @@ def parse_datetime(value: str | int | float | datetime) -> datetime:
     """A UTC datetime from ISO 8601, RFC 2822 (zone names from :data:`ZONE_OFFSETS`),
     Unix seconds, or a day-month-year date in English, French, German or Spanish; naive
     means UTC. Raises ``ValueError`` when nothing fits."""
+    try:
+        return _parse_datetime(value)
+    except (OverflowError, OSError) as exc:
+        # Infinity, 1e20 seconds, or year 1 shifted by its offset: out of datetime's range
+        raise ValueError(f"date out of range: {value!r}") from exc
+
+
+def _parse_datetime(value: str | int | float | datetime) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, int | float):

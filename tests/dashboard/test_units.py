@@ -74,7 +74,7 @@ def test_auth() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.com")  # noqa: S104
     require_safe_binding("127.0.0.1", AuthConfig())
-    require_safe_binding("0.0.0.0", AuthConfig(username="a", password="b"))  # noqa: S104, S106
+    require_safe_binding("0.0.0.0", AuthConfig(username="a", password="b" * 12))  # noqa: S104, S106
     with pytest.raises(ConfigError):
         require_safe_binding("0.0.0.0", AuthConfig(api_token="only-a-token"))  # noqa: S104, S106
 
@@ -105,3 +105,16 @@ def test_every_refreshing_callback_pauses_the_timer_while_it_runs() -> None:
     for c in refreshing:
         assert c["running"]["running"] == {"tick.disabled": True}
         assert c["running"]["runningOff"] == {"tick.disabled": False}
+
+
+def test_markup_in_a_source_name_stays_text_in_the_chart() -> None:
+    from dashboard.components.figures import sentiment_figure
+    from dashboard.queries import SeriesPoint
+
+    name = '<a href="javascript:alert(1)">Wire</a>'
+    point = SeriesPoint(datetime(2026, 1, 1, tzinfo=UTC), 2, 1, 0, 1, 0.0)
+    fig = sentiment_figure([point], [], uirevision="x", title=name)
+    names = [trace.name for trace in fig.data if trace.name]
+    # plotly renders <a> in legends as a link; the escaped form displays the name as typed
+    assert all("<a" not in n for n in names)
+    assert any("&lt;a href=" in n for n in names)

@@ -99,6 +99,42 @@ def test_database_outage_pauses_the_worker_which_then_catches_up(
     engine.dispose()
 
 
+def test_a_worker_stuck_on_a_stopped_database_obeys_sigterm(
+    own_postgres: EmbeddedPostgres,
+    kafka_bootstrap: str,
+    service_env: dict[str, str],
+    service_dir: Path,
+    topic_prefix: str,
+) -> None:
+    env = {**service_env, "DATABASE_URL": own_postgres.url(), "FINSENT_WORKER__DB_RETRY_MAX_S": "2"}
+    log = service_dir / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_for(lambda: "worker scoring with" in log.read_text(), 120, "the worker to start")
+        own_postgres.stop()
+        publish(kafka_bootstrap, f"{topic_prefix}.raw", _messages(range(5)))
+        wait_for(lambda: "database unavailable" in log.read_text(), 120, "a database retry")
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        worker.wait(40)
+        assert time.monotonic() - started < 20
+    finally:
+        stop_process(worker, signal.SIGKILL)
+        restarted = EmbeddedPostgres(
+            own_postgres.data_dir, service_dir / "logs", port=own_postgres.port
+        )
+        restarted.start()
+        own_postgres._process = restarted._process  # the fixture stops whatever runs now
+    # the batch was never acked: a worker with a database scores it
+    second = start_worker(env, service_dir / "worker-2.log")
+    try:
+        engine = make_engine(own_postgres.url())
+        wait_for(lambda: count(engine, "SELECT count(*) FROM articles") == 5, 120, "the batch")
+        engine.dispose()
+    finally:
+        stop_process(second)
+
+
 def test_worker_killed_during_a_bucket_update_counts_nothing_twice(
     db: Engine, kafka_bootstrap: str, service_env: dict[str, str], tmp_path: Path, topic_prefix: str
 ) -> None:

@@ -99,6 +99,8 @@ class FeedServer:
     repeat_polls: int = 0
     # set: /repeat.xml stops sliding and serves its current window again
     repeat_frozen: bool = False
+    # what /fuzz.xml serves (the feed-level fuzz sets it per example)
+    fuzz_body: bytes = b""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -208,6 +210,21 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Location", "/loop")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif path.startswith("/redirect-to/"):
+                # /redirect-to/<host>[:port]/<path>: a hop to anywhere, e.g. a metadata address
+                target = path.removeprefix("/redirect-to/").replace(
+                    "PORT", str(self.server.server_address[1])
+                )
+                self.send_response(302)
+                self.send_header("Location", f"http://{target}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif path == "/many-tags.xml":
+                tags = "".join(f"<category>NASDAQ:T{i:05d}</category>" for i in range(15_000))
+                item = dict(GOOD_ITEMS[1], extra=tags)
+                self._send(200, rss([item]))
+            elif path == "/fuzz.xml":
+                self._send(200, server.fuzz_body)
             elif path == "/redirect-once":
                 self.send_response(301)
                 self.send_header("Location", "/atom.xml")

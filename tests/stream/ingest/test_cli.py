@@ -74,7 +74,10 @@ def write_feeds(tmp_path: Path, server: FeedServer, paths: list[str]) -> Path:
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "feeds:\n"
-        + "".join(f"  - name: f{i}\n    url: {server.url(p)}\n" for i, p in enumerate(paths))
+        + "".join(
+            f"  - name: f{i}\n    url: {server.url(p)}\n    allow_private: [127.0.0.1]\n"
+            for i, p in enumerate(paths)
+        )
     )
     return config
 
@@ -151,6 +154,33 @@ def test_replay_publishes_to_the_broker(tmp_path, monkeypatch, kafka_bootstrap, 
     records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", 4)
     titles = sorted(Article.model_validate_json(r.value).title for r in records)
     assert titles == [f"Microsoft story {i}" for i in range(4)]
+
+
+@pytest.mark.integration
+def test_replay_publishes_every_good_row_past_times_out_of_range(
+    tmp_path, monkeypatch, kafka_bootstrap, topic_prefix
+):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("FINSENT_KAFKA__RAW_TOPIC", f"{topic_prefix}.raw")
+    monkeypatch.setenv("FINSENT_KAFKA__IDEMPOTENT_PRODUCER", "false")
+    get_settings.cache_clear()
+    path = tmp_path / "news.jsonl"
+    bad_times = ['"0001-01-01T00:00:00+01:00"', "Infinity", "1e20", '"1985-01-01T00:00:00Z"']
+    lines = [
+        f'{{"title": "Bad time {i}", "url": "https://cli.test/bad/{i}", "published_at": {t}}}'
+        for i, t in enumerate(bad_times)
+    ]
+    lines += [
+        json.dumps({"title": f"Good story {i}", "url": f"https://cli.test/{i}"}) for i in range(3)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+    result = runner.invoke(app, ["replay", str(path), "--speed", "0"])
+    assert result.exit_code == 0, result.output
+
+    records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", 3)
+    titles = sorted(Article.model_validate_json(r.value).title for r in records)
+    assert titles == [f"Good story {i}" for i in range(3)]
 
 
 def test_sigterm_stops_a_live_source_cleanly(tmp_path):

@@ -19,7 +19,9 @@ from tests.stream.ingest.conftest import ETAG, LAST_MODIFIED, FeedServer
 
 
 def feed(server: FeedServer, name: str, path: str, **extra: object) -> FeedConfig:
-    return FeedConfig.model_validate({"name": name, "url": server.url(path), **extra})
+    # the test server is on loopback, which a feed must be allowed to reach
+    fields = {"name": name, "url": server.url(path), "allow_private": ["127.0.0.1"], **extra}
+    return FeedConfig.model_validate(fields)
 
 
 async def poll_once(poller: FeedPoller, config: FeedConfig) -> PollResult:
@@ -137,7 +139,7 @@ def test_retry_after_is_kept_for_the_backoff(feed_server, ingest_settings):
 
 def test_unreachable_host_is_a_network_error(ingest_settings):
     # port 9 (discard) on loopback: nothing listens, the connection is refused at once
-    config = FeedConfig(name="down", url="http://127.0.0.1:9/feed.xml")
+    config = FeedConfig(name="down", url="http://127.0.0.1:9/feed.xml", allow_private=("*",))
     with pytest.raises(FeedError) as caught:
         asyncio.run(poll_once(FeedPoller([config], ingest_settings), config))
     assert caught.value.kind == "network"

@@ -50,9 +50,15 @@ def test_feeds_command_serves_ingest_metrics(
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "feeds:\n"
-        f"  - {{name: good, url: '{feed_server.url('/good.xml')}', interval: 1}}\n"
-        f"  - {{name: sliding, url: '{feed_server.url('/repeat.xml')}', interval: 1}}\n"
-        f"  - {{name: broken, url: '{feed_server.url('/error500')}', interval: 1}}\n"
+        + "".join(
+            f"  - {{name: {name}, url: '{feed_server.url(path)}', interval: 1, "
+            "allow_private: [127.0.0.1]}\n"
+            for name, path in (
+                ("good", "/good.xml"),
+                ("sliding", "/repeat.xml"),
+                ("broken", "/error500"),
+            )
+        )
     )
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINSENT_")}

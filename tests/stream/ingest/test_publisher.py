@@ -83,7 +83,9 @@ def test_a_feed_repeating_items_reaches_the_topic_once_per_item(
 ):
     kafka = kafka_settings(topic_prefix)
     ensure_topics(kafka_bootstrap, kafka)
-    config = FeedConfig(name="repeat", url=feed_server.url("/repeat.xml"))
+    config = FeedConfig(
+        name="repeat", url=feed_server.url("/repeat.xml"), allow_private=("127.0.0.1",)
+    )
     poller = FeedPoller([config], IngestSettings(request_timeout_s=5))
 
     with ArticlePublisher.from_settings(
