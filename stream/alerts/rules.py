@@ -201,6 +201,14 @@ class NoDataCondition(_Strict):
 
     type: Literal["nodata"]
     min_count: int = Field(1, ge=1)
+    # with key "each": a key that had articles this recently is watched even when silent
+    # (a dead feed writes no bucket); one silent for longer is forgotten (delisted, renamed)
+    watch: float = Field(86400, ge=60)
+
+    @field_validator("watch", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return _seconds(value)
 
 
 Condition = Annotated[
