@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from core.db import session_scope
 from core.alert_tables import AlertRuleRow
+from core.db import session_scope
 from core.tables import SentimentBucket
 from stream.alerts.drift import DriftBasisSource, drift_groups
 from stream.alerts.metrics import EVALUATION_SECONDS, TRANSITIONS

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from stream.alerts.backtest import backtest
 from stream.alerts.engine import AlertEngine
 from stream.alerts.notify import Dispatcher
+from stream.alerts.state import add_silence
 from tests.stream.alerts.conftest import WEBHOOK_PATH, HttpReceiver, SmtpServer
 from tests.stream.alerts.helpers import (
     add_rule,
@@ -61,3 +62,118 @@ def test_nodata_each_fires_live_for_keys_gone_silent(db: Engine) -> None:
     assert _firing(db) == ["KEYA", "KEYB"]
     replayed = backtest(db, rule, t0, t0 + timedelta(minutes=29))
     assert sorted(e.key for e in replayed if e.to_state == "firing") == ["KEYA", "KEYB"]
+
+
+# ---------------------------------------------------------------- notifications follow the alert
+
+SHARE_RULE: dict[str, object] = {
+    "name": "acme-share",
+    "scope": {"kind": "ticker", "key": "ACME"},
+    "metric": "negative_share",
+    "condition": {"type": "threshold", "value": 0.6},
+    "channels": ["webhook"],
+}
+
+
+def _statuses(http: HttpReceiver) -> list[str]:
+    return [r.body["status"] for r in http.delivered(WEBHOOK_PATH)]
+
+
+def _run(db: Engine, dispatcher: Dispatcher, moments: list[datetime], *, flushes: int = 1) -> None:
+    """Evaluate at each moment, then flush ``flushes`` times over the next minute."""
+    engine = AlertEngine(db)
+    for at in moments:
+        engine.evaluate_all(at)
+        for i in range(flushes):
+            dispatcher.run_once(at + timedelta(seconds=i * 60 / flushes))
+
+
+def _incident(db: Engine, bad: range, minutes: int = 24) -> datetime:
+    """ACME: 10 articles a minute, 8 of them negative in the ``bad`` minutes."""
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    write_series(db, "ACME", t0, [(10, 8) if m in bad else (10, 2) for m in range(minutes)])
+    return t0
+
+
+def test_alert_firing_when_its_silence_ends_is_announced_and_so_is_its_resolve(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager notify/notify_test.go::TestMuteStageWithSilences: an alert muted by a
+    silence passes the mute stage again once the silence has expired."""
+    add_rule(db, **SHARE_RULE)
+    t0 = _incident(db, range(10, 16))
+    add_silence(db, rule_name="acme-share", starts_at=t0, ends_at=t0 + timedelta(minutes=12))
+    dispatcher = Dispatcher(db, alert_settings(smtp_server, http_receiver))
+    _run(db, dispatcher, _minutes(t0, 9, 20))
+    assert _statuses(http_receiver) == ["firing", "resolved"]
+    sent = http_receiver.delivered(WEBHOOK_PATH)[0].body["alerts"][0]
+    assert sent["key"] == "ACME"
+    assert "nothing holds its notification back" in sent["details"]["reason"]
+
+
+def test_resolve_is_announced_after_a_reminder_that_followed_the_silence(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager notify/notify_test.go::TestDedupStageNeedsUpdate ("resolved alerts are
+    sent when the firing ones were"): the reminder told receivers it fires, so the
+    resolve must follow, whatever the silence did to the first message."""
+    add_rule(db, **SHARE_RULE, realert="1m")
+    t0 = _incident(db, range(10, 16))
+    add_silence(db, rule_name="acme-share", starts_at=t0, ends_at=t0 + timedelta(minutes=12))
+    dispatcher = Dispatcher(db, alert_settings(smtp_server, http_receiver))
+    _run(db, dispatcher, _minutes(t0, 9, 20))
+    statuses = _statuses(http_receiver)
+    assert statuses[0] == "firing" and statuses[-1] == "resolved"
+    notices = rows(db, "SELECT to_state, notice FROM alert_events WHERE notify ORDER BY id")
+    assert notices[0] == {"to_state": "firing", "notice": "silenced"}
+    assert notices[-1] == {"to_state": "resolved", "notice": "queued"}
+
+
+def test_fired_and_resolved_inside_the_group_wait_sends_nothing(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager notify/notify_test.go::TestDedupStageNeedsUpdate ("no matching nflog
+    entry shouldn't update if no alert fires"): nothing was heard, nothing fires now."""
+    add_rule(db, **SHARE_RULE)
+    t0 = _incident(db, range(10, 11))
+    settings = alert_settings(smtp_server, http_receiver, group_wait_s=150)
+    dispatcher = Dispatcher(db, settings)
+    _run(db, dispatcher, _minutes(t0, 9, 16), flushes=4)
+    assert http_receiver.requests == []
+    notices = rows(db, "SELECT to_state, notice FROM alert_events WHERE notify ORDER BY id")
+    assert notices == [
+        {"to_state": "firing", "notice": "superseded"},
+        {"to_state": "resolved", "notice": "superseded"},
+    ]
+
+
+def test_a_condition_flapping_every_minute_sends_one_firing_and_one_resolve(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager notify/notify_test.go::TestDedupStageNeedsUpdate ("identical sets of
+    alerts shouldn't update"): a condition flapping every minute for 10 minutes stays one
+    incident to receivers, told once it fires and once it is over; the state machine
+    still records each flap."""
+    add_rule(db, **SHARE_RULE)
+    t0 = _incident(db, range(10, 20, 2), minutes=30)
+    settings = alert_settings(smtp_server, http_receiver, resolve_wait_s=150)
+    dispatcher = Dispatcher(db, settings)
+    _run(db, dispatcher, _minutes(t0, 9, 26), flushes=2)
+    assert _statuses(http_receiver) == ["firing", "resolved"]
+    fired = rows(db, "SELECT count(*) AS n FROM alert_events WHERE to_state = 'firing'")
+    assert fired == [{"n": 5}]
+
+
+def test_group_interval_is_measured_on_the_dispatchers_clock(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager dispatch/dispatch_test.go::TestAggrGroup (a later alert of a group is
+    sent one group interval after the first flush), on a clock that is not the database's."""
+    add_rule(db, **{**SHARE_RULE, "scope": {"kind": "ticker", "key": "each"}})
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    write_series(db, "ACME", t0, [(10, 8) if m >= 10 else (10, 2) for m in range(20)])
+    write_series(db, "BOLT", t0, [(10, 8) if m >= 15 else (10, 2) for m in range(20)])
+    settings = alert_settings(smtp_server, http_receiver, group_interval_s=60)
+    _run(db, Dispatcher(db, settings), _minutes(t0, 9, 17))
+    keys = [[a["key"] for a in r.body["alerts"]] for r in http_receiver.delivered(WEBHOOK_PATH)]
+    assert keys == [["ACME"], ["BOLT"]]
