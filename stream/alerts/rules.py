@@ -263,12 +263,14 @@ class Rule(_Strict):
     for_: float = Field(0, ge=0, alias="for")
     # reminder interval while firing; None: notify once per incident
     realert: float | None = Field(None, ge=60)
+    # a firing alert stays firing this long after its condition last held (Prometheus)
+    keep_firing_for: float = Field(0, ge=0)
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     mute_times: tuple[MuteTime, ...] = ()
 
-    @field_validator("window", "for_", "realert", mode="before")
+    @field_validator("window", "for_", "realert", "keep_firing_for", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
         return _seconds(value)
@@ -487,10 +489,11 @@ class Measurement:
     volume: int
     # the fire condition holds (volume and baseline requirements met)
     breaching: bool
-    # a firing alert stays firing: the condition holds at its clear level (hysteresis),
-    # or the window has too few articles to say it is over
+    # a firing alert stays firing: the condition holds at its clear level (hysteresis)
     holding: bool
     details: dict[str, Any] = field(default_factory=dict)
+    # some articles, too few to judge: a firing alert is held, for a while (THIN_HOLD_WINDOWS)
+    thin: bool = False
 
 
 @dataclass(frozen=True)
@@ -500,6 +503,8 @@ class KeyState:
     pending_since: datetime | None = None
     firing_since: datetime | None = None
     last_notified_at: datetime | None = None
+    # the last evaluation whose data held the firing alert
+    held_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -517,6 +522,11 @@ class Decision:
     measurement: Measurement
     state: KeyState
     transitions: tuple[Transition, ...] = ()
+
+
+# thin data (some articles, fewer than min_volume) holds a firing alert for at most this
+# many windows after its condition last held, or for keep_firing_for if that is longer
+THIN_HOLD_WINDOWS: Final = 3
 
 
 def lookback_s(rule: Rule) -> int:
@@ -614,7 +624,7 @@ def measure_drift(
     if value is None or volume < rule.min_volume:
         # as for bucket metrics: too few articles never fire, nor resolve; none at all resolve
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
-        return Measurement(value, volume, False, volume > 0, details)
+        return Measurement(value, volume, False, False, details, thin=volume > 0)
     details["reason"] = (
         f"{details['worst']} PSI {value:.3f} (fires {cond.op} {cond.value:g}) "
         f"over {volume} articles"
@@ -643,10 +653,10 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         return Measurement(float(volume), volume, low, low, details)
     enough = volume >= rule.min_volume and value is not None
     if not enough:
-        # Too few articles to judge: never a reason to fire, nor to resolve (a quiet minute
-        # inside an incident would otherwise flap it); only an empty window resolves.
+        # Too few articles to judge: never a reason to fire, nor at once to resolve (a quiet
+        # minute inside an incident would otherwise flap it); an empty window resolves.
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
-        return Measurement(value, volume, False, volume > 0, details)
+        return Measurement(value, volume, False, False, details, thin=volume > 0)
     assert value is not None  # noqa: S101 - `enough` checked it; narrows the type
 
     if isinstance(cond, ThresholdCondition):
@@ -717,6 +727,15 @@ def evaluate_drift(
     return advance(measure_drift(group, rule, now, reference=reference), rule, now, state)
 
 
+def _kept(m: Measurement, rule: Rule, now: datetime, held_at: datetime) -> bool:
+    """A firing alert whose condition no longer holds stays firing for keep_firing_for,
+    and through thin data for at most THIN_HOLD_WINDOWS windows."""
+    keep = rule.keep_firing_for
+    if m.thin:
+        keep = max(keep, THIN_HOLD_WINDOWS * rule.window_s)
+    return (now - held_at).total_seconds() < keep
+
+
 def advance(m: Measurement, rule: Rule, now: datetime, state: KeyState | None = None) -> Decision:
     """One step of the (rule, key) state machine: inactive -> pending -> firing -> resolved.
 
@@ -740,10 +759,14 @@ def advance(m: Measurement, rule: Rule, now: datetime, state: KeyState | None = 
         assert s.pending_since is not None  # noqa: S101 - set on entering pending
         if (now - s.pending_since).total_seconds() >= rule.for_:
             move("firing", notify=True)
-            s = replace(s, state="firing", since=now, firing_since=now, last_notified_at=now)
+            s = replace(
+                s, state="firing", since=now, firing_since=now, last_notified_at=now, held_at=now
+            )
     elif s.state == "firing" and not moves:
         since = s.firing_since or now
-        if not m.holding:
+        if m.holding:
+            s = replace(s, held_at=now)
+        if not m.holding and not _kept(m, rule, now, s.held_at or since):
             move("resolved", notify=True, duration_s=(now - since).total_seconds())
             s = KeyState("resolved", now, last_notified_at=now)
         elif rule.realert is not None and (

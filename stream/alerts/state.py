@@ -155,6 +155,7 @@ def load_states(
             row.pending_since,
             row.firing_since,
             row.last_notified_at,
+            row.last_held_at,
         )
         for row in session.scalars(stmt)
     }
@@ -192,6 +193,7 @@ def apply_decision(
         "pending_since": new.pending_since,
         "firing_since": new.firing_since,
         "last_notified_at": new.last_notified_at,
+        "last_held_at": new.held_at,
         "last_evaluated_at": now,
         "last_value": decision.measurement.value,
     }

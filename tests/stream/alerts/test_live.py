@@ -177,3 +177,42 @@ def test_group_interval_is_measured_on_the_dispatchers_clock(
     _run(db, Dispatcher(db, settings), _minutes(t0, 9, 17))
     keys = [[a["key"] for a in r.body["alerts"]] for r in http_receiver.delivered(WEBHOOK_PATH)]
     assert keys == [["ACME"], ["BOLT"]]
+
+
+# ---------------------------------------------------------------- how long an alert stays firing
+
+
+def _transitions(db: Engine, t0: datetime) -> list[tuple[int, str]]:
+    """(minute after t0, to_state) of firing, resolved and realert events."""
+    return [
+        (int((r["at"] - t0).total_seconds() // 60), r["to_state"])
+        for r in rows(
+            db,
+            "SELECT at, to_state FROM alert_events "
+            "WHERE to_state IN ('firing', 'resolved', 'realert') ORDER BY id",
+        )
+    ]
+
+
+def test_thin_data_holds_a_firing_alert_for_three_windows_only(db: Engine) -> None:
+    add_rule(db, **SHARE_RULE, min_volume=5, realert="10m")
+    t0 = minute_floor(now_utc()) - timedelta(minutes=90)
+    write_series(db, "ACME", t0, [(10, 2)] * 10 + [(10, 8)] * 3 + [(1, 0)] * 60)
+    engine = AlertEngine(db)
+    for at in _minutes(t0, 9, 72):
+        engine.evaluate_all(at)
+    assert _transitions(db, t0) == [(10, "firing"), (15, "resolved")]
+
+
+def test_keep_firing_for_holds_the_alert_after_the_condition_clears(db: Engine) -> None:
+    """Prometheus rules/alerting_test.go::TestKeepFiringFor: the alert keeps firing for
+    keep_firing_for after its expression stops returning, then resolves; a return of the
+    condition meanwhile continues the same incident."""
+    add_rule(db, **SHARE_RULE, keep_firing_for="3m")
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    bad = {10, 11, 12, 14}
+    write_series(db, "ACME", t0, [(10, 8) if m in bad else (10, 2) for m in range(25)])
+    engine = AlertEngine(db)
+    for at in _minutes(t0, 9, 24):
+        engine.evaluate_all(at)
+    assert _transitions(db, t0) == [(10, "firing"), (17, "resolved")]
