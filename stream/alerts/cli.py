@@ -19,7 +19,9 @@ from stream.alerts.rules import Rule, RuleFileError, load_rules, parse_duration
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Alert rules: list, add, validate, enable, disable, test, backtest.")
+app = typer.Typer(
+    help="Alert rules: list, add, validate, enable, disable, test, backtest; silences."
+)
 
 FileArg = Annotated[Path, typer.Argument(help="a rules YAML file", exists=True, dir_okay=False)]
 NameArg = Annotated[str, typer.Argument(help="the rule's name")]
@@ -273,19 +275,31 @@ def silence(
     duration: Annotated[str, typer.Option("--for", help="how long, e.g. 30m, 2h, 1d")],
     rule: Annotated[str | None, typer.Option(help="the rule's name")] = None,
     key: Annotated[str | None, typer.Option(help="a ticker, topic or source")] = None,
-    label: Annotated[list[str] | None, typer.Option(help="key=value; repeatable")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            "--match",
+            help="a matcher on the alert's labels: name=value, name!=value, name=~regex, "
+            "name!~regex (labels: the rule's, alertname, key, severity, scope); repeatable",
+        ),
+    ] = None,
     comment: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Silence notifications by rule, key and/or labels until a time (evaluation goes on)."""
+    """Silence notifications by rule, key and/or matchers until a time (evaluation goes on)."""
     import getpass
 
+    from stream.alerts.silences import parse_matcher
     from stream.alerts.state import add_silence
 
     try:
         seconds = parse_duration(duration)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    labels = dict(item.split("=", 1) for item in label or () if "=" in item)
+    try:
+        matchers = [parse_matcher(item) for item in label or ()]
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--label") from exc
     ends = datetime.now(UTC) + timedelta(seconds=seconds)
     silence_id = _run(
         lambda e: add_silence(
@@ -293,9 +307,44 @@ def silence(
             ends_at=ends,
             rule_name=rule,
             scope_key=key,
-            labels=labels,
+            matchers=matchers,
             created_by=getpass.getuser(),
             comment=comment,
         )
     )
     typer.echo(f"silence {silence_id} until {ends:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+def silences(
+    expired: Annotated[bool, typer.Option("--all", help="also silences that are over")] = False,
+) -> None:
+    """The silences: what each covers, until when, who made it and why."""
+    from stream.alerts.state import list_silences
+
+    found = _run(lambda e: list_silences(e, expired=expired))
+    now = datetime.now(UTC)
+    table = Table("id", "rule", "key", "matchers", "from (UTC)", "until (UTC)", "by", "comment",
+                  "state")  # fmt: skip
+    for s in found:
+        table.add_row(
+            str(s.id),
+            s.rule or "*",
+            s.scope_key or "*",
+            ", ".join(s.matchers) or "-",
+            f"{s.starts_at:%Y-%m-%d %H:%M}",
+            f"{s.ends_at:%Y-%m-%d %H:%M}",
+            s.created_by or "-",
+            s.comment or "",
+            "active" if s.active(now) else ("pending" if s.starts_at > now else "expired"),
+        )
+    _console().print(table)
+
+
+@app.command()
+def expire(silence_id: Annotated[int, typer.Argument(help="the silence's id")]) -> None:
+    """End a silence now."""
+    from stream.alerts.state import expire_silence
+
+    _run(lambda e: expire_silence(e, silence_id))
+    typer.echo(f"silence {silence_id} expired")
