@@ -43,6 +43,7 @@ from core.tables import (
     WorkerStatus,
 )
 from dashboard.timerange import TimeRange
+from stream.alerts.silences import alert_labels, covers
 
 __all__ = [
     "MARKET_KEY",
@@ -770,19 +771,11 @@ def alert_events(
 
 
 def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[ActiveAlert]:
-    """Pending and firing alerts, firing first, with any silence covering them now."""
+    """Pending and firing alerts, firing first, with any silence covering them now (by the
+    notifier's own rule: rule, key, labels and matchers)."""
     now = now or datetime.now(UTC)
     st, r, si = AlertStateRow, AlertRuleRow, SilenceRow
-    silence = (
-        select(func.max(si.ends_at))
-        .where(
-            si.starts_at <= now,
-            si.ends_at > now,
-            or_(si.rule_id.is_(None), si.rule_id == st.rule_id),
-            or_(si.scope_key.is_(None), si.scope_key == st.scope_key),
-        )
-        .scalar_subquery()
-    )
+    silences = conn.execute(select(si).where(si.starts_at <= now, si.ends_at > now)).all()
     stmt = (
         select(
             st.rule_id,
@@ -796,13 +789,36 @@ def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[Acti
             st.last_evaluated_at,
             st.acknowledged_at,
             st.acknowledged_by,
-            silence,
+            r.labels,
         )
         .join(r, r.id == st.rule_id)
         .where(st.state.in_(["pending", "firing"]))
         .order_by((st.state == "firing").desc(), st.since.desc())
     )
-    return [ActiveAlert(*list(row)) for row in conn.execute(stmt)]
+    out = []
+    for row in conn.execute(stmt):
+        alert = alert_labels(
+            row.name, row.scope_key, severity=row.severity, scope_kind=row.scope_kind,
+            labels=row.labels or {},
+        )  # fmt: skip
+        covering = [s.ends_at for s in silences if covers(s, row.rule_id, alert, now)]
+        out.append(
+            ActiveAlert(
+                row.rule_id,
+                row.name,
+                row.severity,
+                row.scope_kind,
+                row.scope_key,
+                row.state,
+                row.since,
+                row.last_value,
+                row.last_evaluated_at,
+                row.acknowledged_at,
+                row.acknowledged_by,
+                max(covering, default=None),
+            )  # fmt: skip
+        )
+    return out
 
 
 def alert_rules(conn: Connection) -> list[RuleRow]:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from stream.alerts.backtest import backtest
 from stream.alerts.engine import AlertEngine
 from stream.alerts.notify import Dispatcher
+from stream.alerts.silences import parse_matcher
 from stream.alerts.state import add_silence
 from tests.stream.alerts.conftest import WEBHOOK_PATH, HttpReceiver, SmtpServer
 from tests.stream.alerts.helpers import (
@@ -216,3 +217,50 @@ def test_keep_firing_for_holds_the_alert_after_the_condition_clears(db: Engine) 
     for at in _minutes(t0, 9, 24):
         engine.evaluate_all(at)
     assert _transitions(db, t0) == [(10, "firing"), (17, "resolved")]
+
+
+# ---------------------------------------------------------------- silences
+
+
+def test_silence_matchers_pick_the_alerts_they_cover(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager silence/silence_test.go::TestQMatches: equal, not-equal and regex
+    matchers (anchored) must all match an alert's labels for the silence to cover it."""
+    add_rule(db, **{**SHARE_RULE, "scope": {"kind": "ticker", "key": "each"}})
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    for ticker in ("ACME", "ACMEX", "BOLT"):
+        write_series(db, ticker, t0, [(10, 8) if m >= 10 else (10, 2) for m in range(12)])
+    until = now_utc() + timedelta(hours=1)
+    add_silence(db, matchers=[parse_matcher("ticker=~AC.E")], starts_at=t0, ends_at=until)
+    add_silence(  # another team's silence: covers nothing of ours
+        db, matchers=[parse_matcher("team=rates")], starts_at=t0, ends_at=until
+    )
+    add_silence(  # BOLT's, but not for warnings: this rule's severity is critical
+        db,
+        matchers=[parse_matcher("key=BOLT"), parse_matcher("severity!=critical")],
+        starts_at=t0,
+        ends_at=until,
+    )
+    _run(db, Dispatcher(db, alert_settings(smtp_server, http_receiver)), _minutes(t0, 9, 10))
+    notices = rows(db, "SELECT scope_key, notice FROM alert_events WHERE notify ORDER BY 1")
+    assert [(n["scope_key"], n["notice"]) for n in notices] == [
+        ("ACME", "silenced"), ("ACMEX", "queued"), ("BOLT", "queued"),
+    ]  # fmt: skip
+
+
+def test_dashboard_marks_silenced_only_the_alerts_a_silence_covers(db: Engine) -> None:
+    from dashboard import queries as q
+
+    add_rule(db, **{**SHARE_RULE, "scope": {"kind": "ticker", "key": "each"}})
+    t0 = minute_floor(now_utc()) - timedelta(minutes=12)
+    for ticker in ("ACME", "BOLT"):
+        write_series(db, ticker, t0, [(10, 8)] * 12)
+    AlertEngine(db).evaluate_all(t0 + timedelta(minutes=11, seconds=59))
+    until = now_utc() + timedelta(hours=1)
+    add_silence(db, labels={"team": "rates"}, ends_at=until)  # another team's
+    add_silence(db, matchers=[parse_matcher("ticker=BOLT")], ends_at=until)
+    with db.connect() as conn:
+        silenced = {a.scope_key: a.silenced_until for a in q.active_alerts(conn)}
+    assert silenced["ACME"] is None
+    assert silenced["BOLT"] is not None
