@@ -167,6 +167,9 @@ class AlertSettings(BaseModel):
     email_to: str = ""
     slack_webhook_url: SecretStr | None = None
     webhook_url: SecretStr | None = None
+    # the local inbox (stream.alerts.channels.inbox): every message, kept and shown on the
+    # dashboard's alerts page; `finsent demo` turns it on
+    inbox: bool = False
     http_timeout_s: float = Field(10.0, gt=0)
 
 

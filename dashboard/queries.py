@@ -33,7 +33,13 @@ from sqlalchemy import (
     update,
 )
 
-from core.alert_tables import AlertEventRow, AlertRuleRow, AlertStateRow, SilenceRow
+from core.alert_tables import (
+    AlertEventRow,
+    AlertRuleRow,
+    AlertStateRow,
+    NotificationRow,
+    SilenceRow,
+)
 from core.tables import (
     Article,
     ArticleEntity,
@@ -67,6 +73,7 @@ __all__ = [
     "active_alerts",
     "alert_events",
     "alert_rules",
+    "inbox",
     "article_detail",
     "article_page",
     "article_select",
@@ -841,7 +848,7 @@ def alert_rules(conn: Connection) -> list[RuleRow]:
             r.severity,
             r.scope_kind,
             r.scope_key,
-            per_rule.c.last_eval,
+            func.coalesce(r.last_evaluated_at, per_rule.c.last_eval),
             func.coalesce(per_rule.c.firing, 0),
             func.coalesce(per_rule.c.pending, 0),
         )
@@ -849,6 +856,27 @@ def alert_rules(conn: Connection) -> list[RuleRow]:
         .order_by(r.name)
     )
     return [RuleRow(*list(row)) for row in conn.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    id: int
+    created_at: datetime
+    kind: str
+    subject: str
+    text: str
+
+
+def inbox(conn: Connection, *, limit: int = 20) -> list[InboxMessage]:
+    """The local inbox's messages (stream.alerts.channels.inbox), newest first."""
+    n = NotificationRow
+    stmt = (
+        select(n.id, n.created_at, n.kind, n.payload["subject"].astext, n.payload["text"].astext)
+        .where(n.channel == "inbox")
+        .order_by(n.id.desc())
+        .limit(limit)
+    )
+    return [InboxMessage(*list(row)) for row in conn.execute(stmt)]
 
 
 def acknowledge(conn: Connection, rule_id: int, scope_key: str, *, by: str) -> bool:

@@ -41,11 +41,13 @@ from core.db import session_scope
 from core.logs import redact
 from core.tables import Article, ArticleEntity, ArticleScore
 from stream.alerts.channels import (
+    INBOX,
     AlertGroup,
     AlertItem,
     DeliveryError,
     EmailNotifier,
     Headline,
+    InboxNotifier,
     Notifier,
     SlackNotifier,
     WebhookNotifier,
@@ -85,6 +87,8 @@ def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
         out["slack"] = SlackNotifier(settings.slack_webhook_url, timeout_s=settings.http_timeout_s)
     if settings.webhook_url is not None:
         out["webhook"] = WebhookNotifier(settings.webhook_url, timeout_s=settings.http_timeout_s)
+    if settings.inbox:
+        out[INBOX] = InboxNotifier()
     return out
 
 
@@ -233,7 +237,9 @@ class Dispatcher:
             return 0
         rule = Rule.model_validate(row.spec)
         silences = _active_silences(session, now)
-        channels = [c for c in rule.channels if c in self.notifiers]
+        channels: list[str] = [c for c in rule.channels if c in self.notifiers]
+        if INBOX in self.notifiers and INBOX not in channels:
+            channels.append(INBOX)  # the inbox, when on, keeps a copy of every message
         for missing in set(rule.channels) - set(channels):
             if (rule.name, missing) not in self._warned:
                 self._warned.add((rule.name, missing))

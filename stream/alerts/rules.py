@@ -90,7 +90,7 @@ Metric = Literal["negative_share", "mean_score", "negative_count", "drift_psi"]
 # model drift (stream.insight.drift): measured from scores on the clock, not from buckets
 DRIFT_METRIC: Final = "drift_psi"
 Direction = Literal["up", "down"]
-Channel = Literal["email", "slack", "webhook"]
+Channel = Literal["email", "slack", "webhook", "inbox"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
 
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")

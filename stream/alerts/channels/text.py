@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stream.alerts.channels.base import AlertGroup, AlertItem
 
-__all__ = ["describe", "duration", "subject", "value_text", "window_text"]
+__all__ = ["describe", "duration", "plain_text", "subject", "value_text", "window_text"]
 
 _METRIC_NAMES = {
     "negative_share": "negative share",
@@ -77,3 +77,14 @@ def subject(group: AlertGroup) -> str:
     keys = ", ".join(i.key for i in group.items[:5]) + (" ..." if len(group.items) > 5 else "")
     status = {"firing": "FIRING", "resolved": "RESOLVED", "mixed": "FIRING/RESOLVED"}[group.kind]
     return f"[finsent][{group.severity.upper()}] {status} {group.rule}: {keys}"
+
+
+def plain_text(group: AlertGroup) -> str:
+    """The message as plain text (the email's text part, the inbox's body)."""
+    lines = [f"{group.rule} ({group.severity})", group.description, ""]
+    for item in group.items:
+        lines.append(f"[{item.status.upper()}] {describe(group, item)}")
+        lines.append(f"    {item.dashboard_url}")
+        lines.extend(f"    - {h.title} ({h.source}) {h.url or ''}".rstrip() for h in item.headlines)
+    lines += ["", f"Window: {window_text(group.window_s)}. All alerts: {group.alerts_url}"]
+    return "\n".join(lines) + "\n"

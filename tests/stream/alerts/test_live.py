@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from core.config import AlertSettings
 from stream.alerts.backtest import backtest
 from stream.alerts.engine import AlertEngine
 from stream.alerts.notify import Dispatcher
@@ -264,3 +265,37 @@ def test_dashboard_marks_silenced_only_the_alerts_a_silence_covers(db: Engine) -
         silenced = {a.scope_key: a.silenced_until for a in q.active_alerts(conn)}
     assert silenced["ACME"] is None
     assert silenced["BOLT"] is not None
+
+
+# ---------------------------------------------------------------- what a newcomer sees
+
+
+def test_the_inbox_keeps_every_message_when_no_channel_is_configured(db: Engine) -> None:
+    from dashboard import queries as q
+
+    add_rule(db, **SHARE_RULE)  # names webhook, which is not configured here
+    t0 = _incident(db, range(10, 12))
+    settings = AlertSettings.model_validate(
+        {"inbox": True, "group_wait_s": 0, "group_interval_s": 0, "resolve_wait_s": 0}
+    )
+    _run(db, Dispatcher(db, settings), _minutes(t0, 9, 13))
+    with db.connect() as conn:
+        inbox = q.inbox(conn)
+    assert [m.kind for m in inbox] == ["resolved", "firing"]
+    assert "FIRING acme-share: ACME" in inbox[1].subject
+    assert "negative share 80%" in inbox[1].text
+    assert rows(db, "SELECT DISTINCT status FROM notifications") == [{"status": "delivered"}]
+
+
+def test_a_running_rule_shows_its_last_evaluation_while_every_key_stays_quiet(
+    db: Engine,
+) -> None:
+    from dashboard import queries as q
+
+    add_rule(db, **SHARE_RULE)
+    t0 = _incident(db, range(0))  # nothing ever breaches: no state row is written
+    AlertEngine(db).evaluate_all(t0 + timedelta(minutes=5, seconds=59))
+    assert rows(db, "SELECT * FROM alert_state") == []
+    with db.connect() as conn:
+        (rule,) = q.alert_rules(conn)
+    assert rule.last_evaluated_at is not None
