@@ -4,7 +4,8 @@
 rules:
   - name: ticker-negative-spike
     scope: {kind: ticker, key: each}   # market | topic | ticker | source; a key or "each"
-    metric: negative_count             # negative_share | mean_score | negative_count | drift_psi
+    metric: negative_count             # negative_share | mean_score | negative_count |
+                                       # article_count | drift_psi
     window: 2m                         # a multiple of 1 minute
     condition:
       type: spike                      # threshold | spike | zscore | nodata
@@ -86,10 +87,11 @@ BUCKET_S: Final = 60
 EACH: Final = "each"
 MARKET_KEY: Final = "all"  # stream.buckets.MARKET_KEY
 
-Metric = Literal["negative_share", "mean_score", "negative_count", "drift_psi"]
+# article_count: every article of the key, whatever its sentiment ("unusual news volume")
+Metric = Literal["negative_share", "mean_score", "negative_count", "article_count", "drift_psi"]
 # model drift (stream.insight.drift): measured from scores on the clock, not from buckets
 DRIFT_METRIC: Final = "drift_psi"
-Direction = Literal["up", "down"]
+Direction = Literal["up", "down", "both"]
 Channel = Literal["email", "slack", "webhook", "inbox"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
 
@@ -166,6 +168,12 @@ class SpikeCondition(_Strict):
     # the baseline is at least this (in metric units): a quiet past makes no infinite ratio
     baseline_floor: float = Field(0.0, ge=0)
     clear_ratio: float | None = Field(None, ge=1)
+    # the compared metric itself must reach these (ElastAlert's threshold_cur/threshold_ref):
+    # "3 negatives vs 1" is a ratio of 3 but no news
+    min_current: float = Field(0.0, ge=0)
+    min_reference: float = Field(0.0, ge=0)
+    # no spike until the key has data as old as the whole baseline (a key just seen has no past)
+    warmup: bool = False
 
     @model_validator(mode="after")
     def _clear_below_ratio(self) -> SpikeCondition:
@@ -572,6 +580,8 @@ def _windows(series: Iterable[Bucket], now: datetime, window_s: int, count: int)
 def _metric(metric: Metric, s: _Sum) -> float | None:
     if metric == "negative_count":
         return float(s.n_negative)
+    if metric == "article_count":
+        return float(s.n_total)
     if s.n_total == 0:
         return None
     if metric == "negative_share":
@@ -666,12 +676,13 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     past = sums[1:]
     # history starts at the oldest window holding data: windows before the first article
     # are "not yet watching", not "nothing happened", and must not dilute the baseline
+    full = len(past)
     while past and past[-1].n_total == 0:
         past.pop()
     if isinstance(cond, SpikeCondition):
         base_sum = _Sum(sum(s.n_total for s in past), sum(s.n_negative for s in past), 0.0)
         raw = _metric(rule.metric, base_sum)
-        if raw is not None and past and rule.metric == "negative_count":
+        if raw is not None and past and rule.metric in ("negative_count", "article_count"):
             raw /= len(past)  # mean count per window
         baseline = max(raw or 0.0, cond.baseline_floor)
         details.update(
@@ -681,10 +692,20 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         if base_sum.n_total < cond.min_baseline:
             details["reason"] = f"baseline volume {base_sum.n_total} < {cond.min_baseline}"
             return Measurement(value, volume, False, False, details)
-        if cond.direction == "up":
-            ratio = value / baseline if baseline > 0 else (math.inf if value > 0 else 0.0)
-        else:
-            ratio = baseline / value if value > 0 else (math.inf if baseline > 0 else 0.0)
+        if cond.warmup and len(past) < full:
+            details["reason"] = f"warming up: {len(past)} of {full} baseline windows seen"
+            return Measurement(value, volume, False, False, details)
+        if value < cond.min_current or (raw or 0.0) < cond.min_reference:
+            details["reason"] = (
+                f"{rule.metric} {value:.3g} (at least {cond.min_current:g}), baseline "
+                f"{raw or 0.0:.3g} (at least {cond.min_reference:g})"
+            )
+            return Measurement(value, volume, False, False, details)
+        up = value / baseline if baseline > 0 else (math.inf if value > 0 else 0.0)
+        down = baseline / value if value > 0 else (math.inf if baseline > 0 else 0.0)
+        ratio = {"up": up, "down": down, "both": max(up, down)}[cond.direction]
+        if cond.direction == "both":
+            details["moved"] = "up" if up >= down else "down"
         clear = cond.ratio if cond.clear_ratio is None else cond.clear_ratio
         details.update(ratio=ratio if math.isfinite(ratio) else None, clear_ratio=clear)
         details["reason"] = f"{rule.metric} {value:.3g} = {ratio:.1f}x baseline {baseline:.3g}"
@@ -699,7 +720,7 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     mean = statistics.fmean(values)
     std = max(statistics.pstdev(values), cond.min_std)
     z = (value - mean) / std
-    signed = z if cond.direction == "up" else -z
+    signed = {"up": z, "down": -z, "both": abs(z)}[cond.direction]
     clear = cond.z if cond.clear_z is None else cond.clear_z
     details.update(mean=mean, std=std, z=z, z_threshold=cond.z, clear_z=clear)
     details["reason"] = f"{rule.metric} {value:.3g}, z {z:+.1f} (mean {mean:.3g}, std {std:.3g})"

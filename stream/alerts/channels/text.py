@@ -10,6 +10,7 @@ _METRIC_NAMES = {
     "negative_share": "negative share",
     "mean_score": "mean signed score",
     "negative_count": "negative articles",
+    "article_count": "articles",
     "drift_psi": "model drift PSI",
 }
 
@@ -34,7 +35,7 @@ def value_text(metric: str, value: float | None) -> str:
         return "n/a"
     if metric == "negative_share":
         return f"{value:.0%}"
-    if metric == "negative_count":
+    if metric in ("negative_count", "article_count"):
         return f"{value:.0f}"
     if metric == "drift_psi":
         return f"{value:.3f}"

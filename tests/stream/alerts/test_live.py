@@ -299,3 +299,69 @@ def test_a_running_rule_shows_its_last_evaluation_while_every_key_stays_quiet(
     with db.connect() as conn:
         (rule,) = q.alert_rules(conn)
     assert rule.last_evaluated_at is not None
+
+
+# ---------------------------------------------------------------- spikes
+
+
+def _spike(name: str, **condition: object) -> dict[str, object]:
+    return {
+        "name": name,
+        "metric": "article_count",
+        "window": "1m",
+        "condition": {
+            "type": "spike",
+            "ratio": 2,
+            "baseline_windows": 1,
+            "min_baseline": 0,
+            **condition,
+        },  # fmt: skip
+        "min_volume": 1,
+        "channels": [],
+    }
+
+
+def test_spike_on_news_volume_up_down_both_and_minimums(db: Engine) -> None:
+    """ElastAlert2 tests/rules_test.py::test_spike: a constant rate does not match; a
+    doubled rate matches spike_height 2 up (not 3); a halved rate matches down; both
+    matches either; threshold_ref and threshold_cur unmet: no match."""
+    for name, condition in {
+        "up2": {"direction": "up"},
+        "up3": {"direction": "up", "ratio": 3},
+        "down2": {"direction": "down"},
+        "both2": {"direction": "both"},
+        "ref11": {"direction": "up", "min_reference": 11},
+        "cur30": {"direction": "up", "min_current": 30},
+    }.items():
+        add_rule(db, **_spike(name, **condition))
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    write_series(db, "ACME", t0, [(10, 0)] * 10 + [(20, 0)] * 5 + [(10, 0)] * 5 + [(5, 0)] * 5)
+    engine = AlertEngine(db)
+    for at in _minutes(t0, 1, 24):
+        engine.evaluate_all(at)
+    fired = rows(
+        db,
+        "SELECT r.name, array_agg((e.at - :t0)::text ORDER BY e.id) AS at FROM alert_events e "
+        "JOIN alert_rules r ON r.id = e.rule_id WHERE e.to_state = 'firing' GROUP BY r.name",
+        t0=t0,
+    )
+    minutes = {r["name"]: [int(a.split(":")[1]) for a in r["at"]] for r in fired}
+    assert minutes == {"up2": [10], "down2": [15, 20], "both2": [10, 15, 20]}
+
+
+def test_no_spike_before_a_full_baseline_with_warmup(db: Engine) -> None:
+    """ElastAlert2 tests/rules_test.py::test_spike_terms ("no spike for userA because
+    windows not filled"): a key seen for two minutes has no three-minute baseline yet."""
+    add_rule(db, **_spike("cold", baseline_windows=3))
+    add_rule(db, **_spike("warm", baseline_windows=3, warmup=True))
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    write_series(db, "NEWCO", t0 + timedelta(minutes=18), [(5, 0), (5, 0), (30, 0)])
+    engine = AlertEngine(db)
+    for at in _minutes(t0, 18, 22):
+        engine.evaluate_all(at)
+    fired = rows(
+        db,
+        "SELECT DISTINCT r.name FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id "
+        "WHERE e.to_state = 'firing'",
+    )
+    assert fired == [{"name": "cold"}]  # cold fires on the first minutes of a new key
