@@ -146,13 +146,27 @@ def _find_rule(engine: Engine, name: str, file: Path | None) -> Rule:
 
 @app.command()
 def test(
-    name: NameArg,
+    target: Annotated[str, typer.Argument(help="a rule's name; or, with CASES, a rules YAML file")],
+    cases: Annotated[
+        Path | None,
+        typer.Argument(
+            help="rule unit tests (YAML): expected alerts on synthetic series, like "
+            "`promtool test rules`",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     send: Annotated[
         bool, typer.Option(help="also send a test message through the rule's channels")
     ] = False,
     file: Annotated[Path | None, typer.Option(help="take the rule from this file")] = None,
 ) -> None:
-    """Evaluate a rule now (read only) and show each key's measurement."""
+    """Evaluate a rule now (read only) and show each key's measurement; or, given a rules
+    file and a cases file, run the rules' unit tests."""
+    if cases is not None:
+        _unit_test(Path(target), cases)
+        return
+    name = target
     from core.db import session_scope
     from stream.alerts.drift import ModelDriftBasis, measure_drift_rule
     from stream.alerts.engine import _since, fetch_series
@@ -184,6 +198,26 @@ def test(
             _send_test(rule)
 
     _run(run)
+
+
+def _unit_test(rules_file: Path, cases_file: Path) -> None:
+    from stream.alerts.ruletest import load_cases, run_cases
+
+    try:
+        results = run_cases(load_rules(rules_file).rules, load_cases(cases_file))
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    for result in results:
+        if result.ok:
+            typer.echo(f"  PASS  {result.name}")
+        else:
+            typer.secho(f"  FAIL  {result.name}", fg=typer.colors.RED)
+            for failure in result.failures:
+                typer.echo(f"        {failure}")
+    failed = sum(not r.ok for r in results)
+    typer.echo(f"{cases_file}: {len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _send_test(rule: Rule) -> None:

@@ -145,3 +145,30 @@ def test_silences_are_listed_with_matchers_creator_and_comment_then_expired(
     assert "expired" in cli.invoke(app, ["alerts", "silences", "--all"]).output
     again = cli.invoke(app, ["alerts", "expire", str(silence_id)])
     assert again.exit_code != 0 and "already over" in again.output
+
+
+def test_rule_unit_tests_pass_for_the_example_rules_and_report_a_failure(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Prometheus cmd/promtool/unittest_test.go::TestRulesUnitTest: rules tested on
+    synthetic series against the alerts expected at given times; a wrong expectation
+    fails the run and says what fired instead."""
+    from stream.alerts.agents import EXAMPLE_RULES
+
+    cases = EXAMPLE_RULES.with_name("rules.example.test.yaml")
+    ok = cli.invoke(app, ["alerts", "test", str(EXAMPLE_RULES), str(cases)])
+    assert ok.exit_code == 0, ok.output
+    assert "4 passed, 0 failed" in ok.output
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "tests:\n"
+        "  - name: pending is not firing\n"
+        "    input_series: {all: ['40/8 x20', '40/30 x12']}\n"
+        "    alert_rule_test:\n"
+        "      - {eval_time: 31m, alertname: market-negative-share, exp_alerts: [{key: all}]}\n"
+    )
+    failed = cli.invoke(app, ["alerts", "test", str(EXAMPLE_RULES), str(wrong)])
+    assert failed.exit_code == 1
+    assert "FAIL  pending is not firing" in failed.output
+    assert "expected firing ['all'], got []" in failed.output
