@@ -62,6 +62,8 @@ class AlertRuleRow(Base):
     source_file: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # set by every evaluation: a rule whose keys all stay inactive writes no state row
+    last_evaluated_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_alert_rules_scope", "scope_kind", "scope_key"),)
 
@@ -80,6 +82,8 @@ class AlertStateRow(Base):
     resolved_at: Mapped[datetime | None]
     last_notified_at: Mapped[datetime | None]
     last_evaluated_at: Mapped[datetime]
+    # the last evaluation whose data held the firing alert (keep_firing_for counts from it)
+    last_held_at: Mapped[datetime | None]
     last_value: Mapped[float | None] = mapped_column(Float)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
@@ -173,6 +177,8 @@ class SilenceRow(Base):
     scope_key: Mapped[str | None] = mapped_column(String(200))
     # label matchers: every key must equal the rule's label
     labels: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # [{"name", "op", "value"}], op = | != | =~ | !~ (stream.alerts.silences)
+    matchers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     starts_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ends_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(200))

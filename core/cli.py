@@ -54,7 +54,13 @@ def demo(
     dashboard: Annotated[bool, typer.Option(help="serve the dashboard")] = True,
 ) -> None:
     """Run everything offline: services, migrations, worker, a live scenario feed, dashboard."""
-    from core.launcher import run_stack
+    import os
+
+    from core.launcher import DEMO_ENV, run_stack
+
+    for name, value in DEMO_ENV.items():
+        os.environ.setdefault(name, value)
+    get_settings.cache_clear()
 
     try:
         run_stack(

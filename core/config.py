@@ -161,6 +161,9 @@ class AlertSettings(BaseModel):
     # per rule per group interval
     group_wait_s: float = Field(5.0, ge=0)
     group_interval_s: float = Field(60.0, ge=0)
+    # flap damping: a resolve is announced once the key has stayed resolved this long, so
+    # a condition flapping on and off sends one firing and one resolve, not one of each per flap
+    resolve_wait_s: float = Field(150.0, ge=0)
     retry_base_s: float = Field(2.0, gt=0)
     retry_max_s: float = Field(300.0, gt=0)
     dashboard_url: str = "http://127.0.0.1:8050"
@@ -176,6 +179,9 @@ class AlertSettings(BaseModel):
     email_to: str = ""
     slack_webhook_url: SecretStr | None = None
     webhook_url: SecretStr | None = None
+    # the local inbox (stream.alerts.channels.inbox): every message, kept and shown on the
+    # dashboard's alerts page; `finsent demo` turns it on
+    inbox: bool = False
     http_timeout_s: float = Field(10.0, gt=0)
 
 

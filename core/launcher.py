@@ -18,9 +18,14 @@ from core.config import Settings
 from core.services import Services
 from core.services.process import ChildProcess
 
-__all__ = ["run_stack"]
+__all__ = ["DEMO_ENV", "run_stack"]
 
 log = logging.getLogger(__name__)
+
+
+# what `finsent demo` sets unless the environment says otherwise: no email or Slack
+# offline, so the dashboard's inbox shows the messages they would carry
+DEMO_ENV: dict[str, str] = {"FINSENT_ALERTS__INBOX": "true"}
 
 
 def _finsent(*args: str) -> list[str]:

@@ -33,7 +33,13 @@ from sqlalchemy import (
     update,
 )
 
-from core.alert_tables import AlertEventRow, AlertRuleRow, AlertStateRow, SilenceRow
+from core.alert_tables import (
+    AlertEventRow,
+    AlertRuleRow,
+    AlertStateRow,
+    NotificationRow,
+    SilenceRow,
+)
 from core.tables import (
     Article,
     ArticleEntity,
@@ -43,6 +49,7 @@ from core.tables import (
     WorkerStatus,
 )
 from dashboard.timerange import TimeRange
+from stream.alerts.silences import alert_labels, covers
 
 __all__ = [
     "MARKET_KEY",
@@ -66,6 +73,7 @@ __all__ = [
     "active_alerts",
     "alert_events",
     "alert_rules",
+    "inbox",
     "article_detail",
     "article_page",
     "article_select",
@@ -770,19 +778,11 @@ def alert_events(
 
 
 def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[ActiveAlert]:
-    """Pending and firing alerts, firing first, with any silence covering them now."""
+    """Pending and firing alerts, firing first, with any silence covering them now (by the
+    notifier's own rule: rule, key, labels and matchers)."""
     now = now or datetime.now(UTC)
     st, r, si = AlertStateRow, AlertRuleRow, SilenceRow
-    silence = (
-        select(func.max(si.ends_at))
-        .where(
-            si.starts_at <= now,
-            si.ends_at > now,
-            or_(si.rule_id.is_(None), si.rule_id == st.rule_id),
-            or_(si.scope_key.is_(None), si.scope_key == st.scope_key),
-        )
-        .scalar_subquery()
-    )
+    silences = conn.execute(select(si).where(si.starts_at <= now, si.ends_at > now)).all()
     stmt = (
         select(
             st.rule_id,
@@ -796,13 +796,36 @@ def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[Acti
             st.last_evaluated_at,
             st.acknowledged_at,
             st.acknowledged_by,
-            silence,
+            r.labels,
         )
         .join(r, r.id == st.rule_id)
         .where(st.state.in_(["pending", "firing"]))
         .order_by((st.state == "firing").desc(), st.since.desc())
     )
-    return [ActiveAlert(*list(row)) for row in conn.execute(stmt)]
+    out = []
+    for row in conn.execute(stmt):
+        alert = alert_labels(
+            row.name, row.scope_key, severity=row.severity, scope_kind=row.scope_kind,
+            labels=row.labels or {},
+        )  # fmt: skip
+        covering = [s.ends_at for s in silences if covers(s, row.rule_id, alert, now)]
+        out.append(
+            ActiveAlert(
+                row.rule_id,
+                row.name,
+                row.severity,
+                row.scope_kind,
+                row.scope_key,
+                row.state,
+                row.since,
+                row.last_value,
+                row.last_evaluated_at,
+                row.acknowledged_at,
+                row.acknowledged_by,
+                max(covering, default=None),
+            )  # fmt: skip
+        )
+    return out
 
 
 def alert_rules(conn: Connection) -> list[RuleRow]:
@@ -825,7 +848,7 @@ def alert_rules(conn: Connection) -> list[RuleRow]:
             r.severity,
             r.scope_kind,
             r.scope_key,
-            per_rule.c.last_eval,
+            func.coalesce(r.last_evaluated_at, per_rule.c.last_eval),
             func.coalesce(per_rule.c.firing, 0),
             func.coalesce(per_rule.c.pending, 0),
         )
@@ -833,6 +856,27 @@ def alert_rules(conn: Connection) -> list[RuleRow]:
         .order_by(r.name)
     )
     return [RuleRow(*list(row)) for row in conn.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    id: int
+    created_at: datetime
+    kind: str
+    subject: str
+    text: str
+
+
+def inbox(conn: Connection, *, limit: int = 20) -> list[InboxMessage]:
+    """The local inbox's messages (stream.alerts.channels.inbox), newest first."""
+    n = NotificationRow
+    stmt = (
+        select(n.id, n.created_at, n.kind, n.payload["subject"].astext, n.payload["text"].astext)
+        .where(n.channel == "inbox")
+        .order_by(n.id.desc())
+        .limit(limit)
+    )
+    return [InboxMessage(*list(row)) for row in conn.execute(stmt)]
 
 
 def acknowledge(conn: Connection, rule_id: int, scope_key: str, *, by: str) -> bool:

@@ -14,6 +14,7 @@ from dashboard.queries import (
     ActiveAlert,
     AlertEvent,
     ArticleRow,
+    InboxMessage,
     Mover,
     RuleRow,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "active_alerts_table",
     "alert_events_table",
     "articles_table",
+    "inbox_list",
     "movers_list",
     "rules_table",
     "safe_href",
@@ -230,4 +232,34 @@ def rules_table(rules: Sequence[RuleRow]) -> html.Table | html.Div:
         ["Rule", "Enabled", "Severity", "Scope", "Last evaluation", "Now"],
         rows,
         empty="No rules loaded",
+    )
+
+
+def inbox_list(messages: Sequence[InboxMessage]) -> html.Div:
+    """The local inbox: each message's subject, opening onto the text email would carry."""
+    if not messages:
+        return html.Div(
+            "No message yet: alerts that fire are delivered here (and to any configured "
+            "email, Slack or webhook)",
+            className="empty",
+        )
+    return html.Div(
+        [
+            html.Details(
+                [
+                    html.Summary(
+                        [
+                            html.Span(fmt_time(m.created_at), className="nowrap muted"),
+                            " ",
+                            html.Strong(m.subject),
+                        ]  # fmt: skip
+                    ),
+                    html.Pre(m.text, className="inbox-text"),
+                ],
+                open=i == 0,
+                className=f"inbox-message inbox-{m.kind}",
+            )
+            for i, m in enumerate(messages)
+        ],
+        id="inbox",
     )

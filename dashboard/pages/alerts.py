@@ -1,4 +1,4 @@
-"""Alerts: firing and pending (acknowledge / silence), recent transitions, the rules."""
+"""Alerts: firing and pending (acknowledge / silence), the inbox, recent transitions, the rules."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from dashboard import context
 from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS, Controls
 from dashboard.components.layout import card, section_title
-from dashboard.components.tables import active_alerts_table, alert_events_table, rules_table
+from dashboard.components.tables import (
+    active_alerts_table,
+    alert_events_table,
+    inbox_list,
+    rules_table,
+)
 
 SILENCE_FOR = timedelta(hours=1)
 MAX_RULE_ID = 2**31 - 1  # PostgreSQL integer
@@ -26,6 +31,7 @@ def layout(**_: Any) -> html.Div:
             section_title("Alerts"),
             html.Div(id="alerts-flash", className="flash"),
             card("Firing and pending", html.Div(id="alerts-active")),
+            card("Inbox", html.Div(id="alerts-inbox")),
             card("Recent transitions", html.Div(id="alerts-recent")),
             card("Rules", html.Div(id="alerts-rules")),
         ]
@@ -67,6 +73,7 @@ def _act() -> str:
     Output("alerts-active", "children"),
     Output("alerts-recent", "children"),
     Output("alerts-rules", "children"),
+    Output("alerts-inbox", "children"),
     Output("alerts-flash", "children"),
     Input({"type": "ack", "rule": ALL, "key": ALL}, "n_clicks"),
     Input({"type": "silence", "rule": ALL, "key": ALL}, "n_clicks"),
@@ -84,7 +91,14 @@ def refresh_alerts(
         active = q.active_alerts(conn)
         recent = q.alert_events(conn, start=start, end=rng.end, limit=200)
         rules = q.alert_rules(conn)
-    return active_alerts_table(active), alert_events_table(recent), rules_table(rules), flash
+        messages = q.inbox(conn)
+    return (
+        active_alerts_table(active),
+        alert_events_table(recent),
+        rules_table(rules),
+        inbox_list(messages),
+        flash,
+    )
 
 
 # registered last, with the layout: pages are imported, not discovered (see dashboard.app)

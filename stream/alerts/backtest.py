@@ -16,6 +16,7 @@ from stream.alerts.rules import (
     DRIFT_METRIC,
     Bucket,
     KeyState,
+    NoDataCondition,
     Rule,
     evaluate,
     lookback_s,
@@ -59,13 +60,26 @@ def replay(
     starts = {k: [b.start for b in v] for k, v in ordered.items()}
     states: dict[str, KeyState | None] = dict.fromkeys(ordered)
     reach = timedelta(seconds=lookback_s(rule))
+    # as live: a "no data" rule watches a key from its first article until it has been
+    # silent for the condition's watch period
+    watch = (
+        timedelta(seconds=rule.condition.watch)
+        if isinstance(rule.condition, NoDataCondition) and rule.scope.each
+        else None
+    )
     events: list[BacktestEvent] = []
     tick = _aligned(start) + timedelta(seconds=step_s)
     while tick <= end + timedelta(seconds=step_s - 1):
         now = tick - timedelta(microseconds=1)
         for key, buckets in ordered.items():
-            lo = bisect.bisect_left(starts[key], now - reach)
             hi = bisect.bisect_right(starts[key], now)
+            if watch is not None:
+                state = states[key]
+                active = state is not None and state.state in ("pending", "firing")
+                seen = bool(hi) and now - starts[key][hi - 1] <= watch
+                if not (active or seen):
+                    continue
+            lo = bisect.bisect_left(starts[key], now - reach)
             decision = evaluate(buckets[lo:hi], rule, now, states[key])
             states[key] = decision.state
             for t in decision.transitions:
@@ -103,7 +117,10 @@ def backtest(
             "`finsent drift show --days N` shows past drift per day"
         )
     wanted = keys if keys is not None else (None if rule.scope.each else [rule.scope.key])
-    since = _aligned(start) - timedelta(seconds=lookback_s(rule))
+    reach = lookback_s(rule)
+    if isinstance(rule.condition, NoDataCondition):
+        reach = max(reach, int(rule.condition.watch))  # the keys a silent feed left behind
+    since = _aligned(start) - timedelta(seconds=reach)
     with session_scope(engine) as session:
         series = fetch_series(session, rule.scope.kind, wanted, since, end)
     if wanted is not None:

@@ -19,7 +19,9 @@ from stream.alerts.rules import Rule, RuleFileError, load_rules, parse_duration
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Alert rules: list, add, validate, enable, disable, test, backtest.")
+app = typer.Typer(
+    help="Alert rules: list, add, validate, enable, disable, test, backtest; silences."
+)
 
 FileArg = Annotated[Path, typer.Argument(help="a rules YAML file", exists=True, dir_okay=False)]
 NameArg = Annotated[str, typer.Argument(help="the rule's name")]
@@ -144,13 +146,27 @@ def _find_rule(engine: Engine, name: str, file: Path | None) -> Rule:
 
 @app.command()
 def test(
-    name: NameArg,
+    target: Annotated[str, typer.Argument(help="a rule's name; or, with CASES, a rules YAML file")],
+    cases: Annotated[
+        Path | None,
+        typer.Argument(
+            help="rule unit tests (YAML): expected alerts on synthetic series, like "
+            "`promtool test rules`",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     send: Annotated[
         bool, typer.Option(help="also send a test message through the rule's channels")
     ] = False,
     file: Annotated[Path | None, typer.Option(help="take the rule from this file")] = None,
 ) -> None:
-    """Evaluate a rule now (read only) and show each key's measurement."""
+    """Evaluate a rule now (read only) and show each key's measurement; or, given a rules
+    file and a cases file, run the rules' unit tests."""
+    if cases is not None:
+        _unit_test(Path(target), cases)
+        return
+    name = target
     from core.db import session_scope
     from stream.alerts.drift import ModelDriftBasis, measure_drift_rule
     from stream.alerts.engine import _since, fetch_series
@@ -182,6 +198,26 @@ def test(
             _send_test(rule)
 
     _run(run)
+
+
+def _unit_test(rules_file: Path, cases_file: Path) -> None:
+    from stream.alerts.ruletest import load_cases, run_cases
+
+    try:
+        results = run_cases(load_rules(rules_file).rules, load_cases(cases_file))
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    for result in results:
+        if result.ok:
+            typer.echo(f"  PASS  {result.name}")
+        else:
+            typer.secho(f"  FAIL  {result.name}", fg=typer.colors.RED)
+            for failure in result.failures:
+                typer.echo(f"        {failure}")
+    failed = sum(not r.ok for r in results)
+    typer.echo(f"{cases_file}: {len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _send_test(rule: Rule) -> None:
@@ -273,19 +309,31 @@ def silence(
     duration: Annotated[str, typer.Option("--for", help="how long, e.g. 30m, 2h, 1d")],
     rule: Annotated[str | None, typer.Option(help="the rule's name")] = None,
     key: Annotated[str | None, typer.Option(help="a ticker, topic or source")] = None,
-    label: Annotated[list[str] | None, typer.Option(help="key=value; repeatable")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            "--match",
+            help="a matcher on the alert's labels: name=value, name!=value, name=~regex, "
+            "name!~regex (labels: the rule's, alertname, key, severity, scope); repeatable",
+        ),
+    ] = None,
     comment: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Silence notifications by rule, key and/or labels until a time (evaluation goes on)."""
+    """Silence notifications by rule, key and/or matchers until a time (evaluation goes on)."""
     import getpass
 
+    from stream.alerts.silences import parse_matcher
     from stream.alerts.state import add_silence
 
     try:
         seconds = parse_duration(duration)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    labels = dict(item.split("=", 1) for item in label or () if "=" in item)
+    try:
+        matchers = [parse_matcher(item) for item in label or ()]
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--label") from exc
     ends = datetime.now(UTC) + timedelta(seconds=seconds)
     silence_id = _run(
         lambda e: add_silence(
@@ -293,9 +341,44 @@ def silence(
             ends_at=ends,
             rule_name=rule,
             scope_key=key,
-            labels=labels,
+            matchers=matchers,
             created_by=getpass.getuser(),
             comment=comment,
         )
     )
     typer.echo(f"silence {silence_id} until {ends:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+def silences(
+    expired: Annotated[bool, typer.Option("--all", help="also silences that are over")] = False,
+) -> None:
+    """The silences: what each covers, until when, who made it and why."""
+    from stream.alerts.state import list_silences
+
+    found = _run(lambda e: list_silences(e, expired=expired))
+    now = datetime.now(UTC)
+    table = Table("id", "rule", "key", "matchers", "from (UTC)", "until (UTC)", "by", "comment",
+                  "state")  # fmt: skip
+    for s in found:
+        table.add_row(
+            str(s.id),
+            s.rule or "*",
+            s.scope_key or "*",
+            ", ".join(s.matchers) or "-",
+            f"{s.starts_at:%Y-%m-%d %H:%M}",
+            f"{s.ends_at:%Y-%m-%d %H:%M}",
+            s.created_by or "-",
+            s.comment or "",
+            "active" if s.active(now) else ("pending" if s.starts_at > now else "expired"),
+        )
+    _console().print(table)
+
+
+@app.command()
+def expire(silence_id: Annotated[int, typer.Argument(help="the silence's id")]) -> None:
+    """End a silence now."""
+    from stream.alerts.state import expire_silence
+
+    _run(lambda e: expire_silence(e, silence_id))
+    typer.echo(f"silence {silence_id} expired")

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from core.alert_tables import AlertRuleRow
 from core.db import session_scope
 from core.tables import SentimentBucket
 from stream.alerts.drift import DriftBasisSource, drift_groups
@@ -31,6 +32,7 @@ from stream.alerts.rules import (
     Bucket,
     Decision,
     KeyState,
+    NoDataCondition,
     Rule,
     evaluate,
     evaluate_drift,
@@ -45,7 +47,7 @@ from stream.alerts.state import (
     stored_rules,
 )
 
-__all__ = ["AlertEngine", "EvaluationReport", "Scope", "fetch_series"]
+__all__ = ["AlertEngine", "EvaluationReport", "Scope", "fetch_series", "seen_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,32 @@ def fetch_series(
     return series
 
 
+def seen_keys(session: Session, kind: str, since: datetime, until: datetime) -> set[str]:
+    """Keys of ``kind`` with a 1-minute bucket between ``since`` and ``until``."""
+    b = SentimentBucket
+    stmt = (
+        select(b.scope_key)
+        .where(
+            b.scope_kind == kind,
+            b.width_s == BUCKET_S,
+            b.bucket_start >= since,
+            b.bucket_start <= until,
+        )
+        .distinct()
+    )
+    return set(session.scalars(stmt))
+
+
 def _since(rule: Rule, now: datetime) -> datetime:
     seconds = int(now.timestamp())
     last = now - timedelta(seconds=seconds % BUCKET_S, microseconds=now.microsecond)
     return last - timedelta(seconds=lookback_s(rule) - BUCKET_S)
+
+
+def _ran(session: Session, rule_id: int, now: datetime) -> None:
+    session.execute(
+        update(AlertRuleRow).where(AlertRuleRow.id == rule_id).values(last_evaluated_at=now)
+    )
 
 
 class AlertEngine:
@@ -177,6 +201,7 @@ class AlertEngine:
                 previous = states.get(key)
                 decision = evaluate_drift(groups.get(key), rule, now, previous, reference=version)
                 self._apply(session, stored, key, decision, previous, now, report)
+            _ran(session, stored.id, now)
 
     def _rules(self) -> list[StoredRule]:
         with session_scope(self.engine) as session:
@@ -197,6 +222,10 @@ class AlertEngine:
                 wanted = set(keys) if keys is not None else set(series)
                 if keys is None:
                     wanted |= set(active_keys(session, stored.id))
+                    if isinstance(rule.condition, NoDataCondition):
+                        # a dead feed has no bucket in the window: watch the keys seen lately
+                        watch = timedelta(seconds=rule.condition.watch)
+                        wanted |= seen_keys(session, rule.scope.kind, now - watch, now)
             else:
                 series = fetch_series(
                     session, rule.scope.kind, [rule.scope.key], _since(rule, now), now
@@ -208,6 +237,7 @@ class AlertEngine:
                 previous = states.get(key)
                 decision = evaluate(series.get(key, []), rule, now, previous)
                 self._apply(session, stored, key, decision, previous, now, report)
+            _ran(session, stored.id, now)
 
     @staticmethod
     def _apply(

@@ -4,6 +4,10 @@
    oldest has waited ``group_wait_s`` (and at most once per ``group_interval_s``),
    silences and mute times are applied, and one outbox row per channel is written in
    the same transaction that marks the events grouped: nothing is lost or sent twice.
+   As in Alertmanager, each flush tells the receivers what changed since what they were
+   last told, key by key: an alert that fired and resolved inside one flush is not sent,
+   one that resolved and fired again is still firing; and an alert still firing when its
+   silence or mute time ends is announced then (so its resolve is announced, too).
 2. ``deliver_due``: due outbox rows are claimed (a lease, so parallel dispatchers never
    send one row twice), sent outside any transaction, and each attempt is recorded;
    failures retry with exponential backoff, for as long as it takes.
@@ -21,12 +25,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.alert_tables import (
     AlertEventRow,
     AlertRuleRow,
+    AlertStateRow,
     NotificationAttemptRow,
     NotificationRow,
     SilenceRow,
@@ -36,17 +41,21 @@ from core.db import session_scope
 from core.logs import redact
 from core.tables import Article, ArticleEntity, ArticleScore
 from stream.alerts.channels import (
+    INBOX,
     AlertGroup,
     AlertItem,
     DeliveryError,
     EmailNotifier,
     Headline,
+    InboxNotifier,
     Notifier,
     SlackNotifier,
     WebhookNotifier,
 )
 from stream.alerts.metrics import DELIVERIES
 from stream.alerts.rules import BUCKET_S, DRIFT_METRIC, Rule
+from stream.alerts.silences import alert_labels, covers
+from stream.alerts.state import lock_rule
 
 __all__ = ["DeliveryReport", "Dispatcher", "build_notifiers", "dashboard_link"]
 
@@ -54,6 +63,9 @@ log = logging.getLogger(__name__)
 
 # notices of a firing that nobody saw: its resolve is not announced either
 _UNSEEN = ("silenced", "muted", "no_channels")
+# notices of a firing held back only for a while: announced once that is over
+_HELD = ("silenced", "muted")
+_ANNOUNCING = ("firing", "realert")
 
 
 def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
@@ -75,6 +87,8 @@ def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
         out["slack"] = SlackNotifier(settings.slack_webhook_url, timeout_s=settings.http_timeout_s)
     if settings.webhook_url is not None:
         out["webhook"] = WebhookNotifier(settings.webhook_url, timeout_s=settings.http_timeout_s)
+    if settings.inbox:
+        out[INBOX] = InboxNotifier()
     return out
 
 
@@ -118,6 +132,7 @@ class Dispatcher:
         """Turn ungrouped notifying events into outbox rows; returns how many rows."""
         queued = 0
         with session_scope(self.engine) as session:
+            self._announce_unheld(session, now)
             events = session.scalars(
                 select(AlertEventRow)
                 .where(AlertEventRow.notify, AlertEventRow.grouped_at.is_(None))
@@ -125,12 +140,22 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             ).all()
             by_rule: dict[int, list[AlertEventRow]] = defaultdict(list)
-            for event in events:
+            for event in self._damped(events, now):
                 by_rule[event.rule_id].append(event)
             for rule_id, rule_events in by_rule.items():
                 if self._ready(session, rule_id, rule_events, now):
                     queued += self._group(session, rule_id, rule_events, now)
         return queued
+
+    def _damped(self, events: Sequence[AlertEventRow], now: datetime) -> list[AlertEventRow]:
+        """The events minus those of keys that resolved less than ``resolve_wait_s`` ago:
+        if such a key fires again meanwhile, it never stopped as far as receivers can tell."""
+        wait = timedelta(seconds=self.settings.resolve_wait_s)
+        last: dict[tuple[int, str], AlertEventRow] = {}
+        for event in events:
+            last[event.rule_id, event.scope_key] = event
+        waiting = {k for k, e in last.items() if e.to_state == "resolved" and now - e.at < wait}
+        return [e for e in events if (e.rule_id, e.scope_key) not in waiting]
 
     def _ready(
         self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
@@ -140,10 +165,69 @@ class Dispatcher:
             return False  # wait for the alerts firing together with this one
         if self.settings.group_interval_s <= 0:
             return True
+        # the last message in the dispatcher's own clock (not the database's)
+        e = AlertEventRow
         last = session.scalar(
-            select(func.max(NotificationRow.created_at)).where(NotificationRow.rule_id == rule_id)
+            select(func.max(e.grouped_at)).where(e.rule_id == rule_id, e.notice == "queued")
         )
         return last is None or now - last >= timedelta(seconds=self.settings.group_interval_s)
+
+    def _announce_unheld(self, session: Session, now: datetime) -> None:
+        """Firing alerts whose announcement a silence or mute time held back, and that
+        nothing holds back any longer: a new notifying event announces them now."""
+        held = session.execute(
+            text(
+                "SELECT rule_id, scope_key FROM ("
+                " SELECT DISTINCT ON (e.rule_id, e.scope_key) e.rule_id, e.scope_key, e.notice"
+                " FROM alert_events e JOIN alert_state s"
+                "   ON s.rule_id = e.rule_id AND s.scope_key = e.scope_key"
+                " WHERE s.state = 'firing' AND e.notify AND e.grouped_at IS NOT NULL"
+                " ORDER BY e.rule_id, e.scope_key, e.id DESC) last"
+                " WHERE last.notice = ANY(:held)"
+            ),
+            {"held": list(_HELD)},
+        ).all()
+        if not held:
+            return
+        silences = _active_silences(session, now)
+        for rule_id, key in held:
+            row = session.get(AlertRuleRow, rule_id)
+            if row is None or not row.enabled or _heard(session, rule_id, key):
+                continue
+            rule = Rule.model_validate(row.spec)
+            alert = _labels(rule, row.scope_kind, key)
+            if rule.muted(now) or any(covers(s, rule_id, alert, now) for s in silences):
+                continue
+            lock_rule(session, rule_id)
+            state = session.get(AlertStateRow, (rule_id, key))
+            if state is None or state.state != "firing":
+                continue  # resolved meanwhile
+            e = AlertEventRow
+            details = session.scalar(
+                select(e.details)
+                .where(e.rule_id == rule_id, e.scope_key == key, e.to_state.in_(_ANNOUNCING))
+                .order_by(e.id.desc())
+                .limit(1)
+            )
+            since = state.firing_since or state.since
+            session.add(
+                AlertEventRow(
+                    rule_id=rule_id,
+                    scope_key=key,
+                    from_state="firing",
+                    to_state="realert",
+                    at=now,
+                    value=state.last_value,
+                    details={
+                        **(details or {}),
+                        "reason": "still firing; nothing holds its notification back any more",
+                        "firing_for_s": (now - since).total_seconds(),
+                    },
+                    notify=True,
+                )
+            )
+            state.last_notified_at = now
+        session.flush()
 
     def _group(
         self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
@@ -152,28 +236,42 @@ class Dispatcher:
         if row is None:
             return 0
         rule = Rule.model_validate(row.spec)
-        silences = session.scalars(
-            select(SilenceRow).where(SilenceRow.starts_at <= now, SilenceRow.ends_at > now)
-        ).all()
-        channels = [c for c in rule.channels if c in self.notifiers]
+        silences = _active_silences(session, now)
+        channels: list[str] = [c for c in rule.channels if c in self.notifiers]
+        if INBOX in self.notifiers and INBOX not in channels:
+            channels.append(INBOX)  # the inbox, when on, keeps a copy of every message
         for missing in set(rule.channels) - set(channels):
             if (rule.name, missing) not in self._warned:
                 self._warned.add((rule.name, missing))
                 log.warning("rule %s: channel %s is not configured; skipped", rule.name, missing)
-        send: list[AlertEventRow] = []
+        # what the receivers believe of each key before this flush
+        heard = {key: _heard(session, rule_id, key) for key in {e.scope_key for e in events}}
+        by_key: dict[str, list[AlertEventRow]] = defaultdict(list)
         for event in events:
-            if any(_silences(s, rule_id, event.scope_key, rule.labels) for s in silences):
+            event.grouped_at = now
+            alert = _labels(rule, row.scope_kind, event.scope_key)
+            if any(covers(s, rule_id, alert, now) for s in silences):
                 event.notice = "silenced"
             elif rule.muted(now):
                 event.notice = "muted"
-            elif event.to_state == "resolved" and (unseen := _firing_unseen(session, event)):
-                event.notice = unseen  # nobody heard it fire: nobody needs to hear it resolve
-            elif not channels:
-                event.notice = "no_channels"
             else:
-                event.notice = "queued"
-                send.append(event)
-            event.grouped_at = now
+                by_key[event.scope_key].append(event)
+        send: list[AlertEventRow] = []
+        for key, key_events in by_key.items():
+            news = _news(key_events, heard[key])
+            for event in key_events:
+                if event is not news:
+                    event.notice = "superseded"
+            if news is None:
+                if heard[key] is False and len(key_events) == 1:
+                    # a lone resolve of a firing nobody heard of: say why it was not heard
+                    event = key_events[0]
+                    event.notice = _firing_unseen(session, event) or "superseded"
+            elif not channels:
+                news.notice = "no_channels"
+            else:
+                news.notice = "queued"
+                send.append(news)
         if not send:
             return 0
         group = self._build_group(session, rule, row.scope_kind, send)
@@ -186,6 +284,7 @@ class Dispatcher:
                     event_ids=list(group.event_ids),
                     payload=self.notifiers[channel].render(group),
                     next_attempt_at=now,
+                    created_at=now,
                 )
             )
         log.info("alert %s: %d event(s) queued for %s", rule.name, len(send), ", ".join(channels))
@@ -313,14 +412,39 @@ class Dispatcher:
             )
 
 
-def _silences(s: SilenceRow, rule_id: int, key: str, labels: Mapping[str, str]) -> bool:
-    if s.rule_id is None and s.scope_key is None and not s.labels:
-        return False  # an empty silence matches nothing (refused on creation, too)
-    return (
-        (s.rule_id is None or s.rule_id == rule_id)
-        and (s.scope_key is None or s.scope_key == key)
-        and all(labels.get(k) == v for k, v in (s.labels or {}).items())
+def _active_silences(session: Session, now: datetime) -> Sequence[SilenceRow]:
+    return session.scalars(
+        select(SilenceRow).where(SilenceRow.starts_at <= now, SilenceRow.ends_at > now)
+    ).all()
+
+
+def _labels(rule: Rule, kind: str, key: str) -> dict[str, str]:
+    return alert_labels(rule.name, key, severity=rule.severity, scope_kind=kind, labels=rule.labels)
+
+
+def _heard(session: Session, rule_id: int, key: str) -> bool:
+    """Whether the receivers were last told that this key is firing."""
+    e = AlertEventRow
+    last = session.scalar(
+        select(e.to_state)
+        .where(e.rule_id == rule_id, e.scope_key == key, e.notice == "queued")
+        .order_by(e.id.desc())
+        .limit(1)
     )
+    return last is not None and last != "resolved"
+
+
+def _news(events: Sequence[AlertEventRow], heard: bool) -> AlertEventRow | None:
+    """The one event of a key worth a message in this flush, given what receivers heard."""
+    last = events[-1]
+    if last.to_state == "resolved":
+        return last if heard else None  # fired and resolved unheard: nothing to tell
+    if not heard:
+        # the incident still firing at the end of the flush, announced by its firing
+        fired = [e for e in events if e.to_state == "firing"]
+        return fired[-1] if fired else last
+    # heard firing and firing still (perhaps through a resolve): only a reminder is news
+    return last if last.to_state == "realert" else None
 
 
 def _firing_unseen(session: Session, resolve: AlertEventRow) -> str | None:

@@ -4,7 +4,8 @@
 rules:
   - name: ticker-negative-spike
     scope: {kind: ticker, key: each}   # market | topic | ticker | source; a key or "each"
-    metric: negative_count             # negative_share | mean_score | negative_count | drift_psi
+    metric: negative_count             # negative_share | mean_score | negative_count |
+                                       # article_count | drift_psi
     window: 2m                         # a multiple of 1 minute
     condition:
       type: spike                      # threshold | spike | zscore | nodata
@@ -86,11 +87,12 @@ BUCKET_S: Final = 60
 EACH: Final = "each"
 MARKET_KEY: Final = "all"  # stream.buckets.MARKET_KEY
 
-Metric = Literal["negative_share", "mean_score", "negative_count", "drift_psi"]
+# article_count: every article of the key, whatever its sentiment ("unusual news volume")
+Metric = Literal["negative_share", "mean_score", "negative_count", "article_count", "drift_psi"]
 # model drift (stream.insight.drift): measured from scores on the clock, not from buckets
 DRIFT_METRIC: Final = "drift_psi"
-Direction = Literal["up", "down"]
-Channel = Literal["email", "slack", "webhook"]
+Direction = Literal["up", "down", "both"]
+Channel = Literal["email", "slack", "webhook", "inbox"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
 
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -166,6 +168,12 @@ class SpikeCondition(_Strict):
     # the baseline is at least this (in metric units): a quiet past makes no infinite ratio
     baseline_floor: float = Field(0.0, ge=0)
     clear_ratio: float | None = Field(None, ge=1)
+    # the compared metric itself must reach these (ElastAlert's threshold_cur/threshold_ref):
+    # "3 negatives vs 1" is a ratio of 3 but no news
+    min_current: float = Field(0.0, ge=0)
+    min_reference: float = Field(0.0, ge=0)
+    # no spike until the key has data as old as the whole baseline (a key just seen has no past)
+    warmup: bool = False
 
     @model_validator(mode="after")
     def _clear_below_ratio(self) -> SpikeCondition:
@@ -201,6 +209,14 @@ class NoDataCondition(_Strict):
 
     type: Literal["nodata"]
     min_count: int = Field(1, ge=1)
+    # with key "each": a key that had articles this recently is watched even when silent
+    # (a dead feed writes no bucket); one silent for longer is forgotten (delisted, renamed)
+    watch: float = Field(86400, ge=60)
+
+    @field_validator("watch", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return _seconds(value)
 
 
 Condition = Annotated[
@@ -255,12 +271,14 @@ class Rule(_Strict):
     for_: float = Field(0, ge=0, alias="for")
     # reminder interval while firing; None: notify once per incident
     realert: float | None = Field(None, ge=60)
+    # a firing alert stays firing this long after its condition last held (Prometheus)
+    keep_firing_for: float = Field(0, ge=0)
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     mute_times: tuple[MuteTime, ...] = ()
 
-    @field_validator("window", "for_", "realert", mode="before")
+    @field_validator("window", "for_", "realert", "keep_firing_for", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
         return _seconds(value)
@@ -479,10 +497,11 @@ class Measurement:
     volume: int
     # the fire condition holds (volume and baseline requirements met)
     breaching: bool
-    # a firing alert stays firing: the condition holds at its clear level (hysteresis),
-    # or the window has too few articles to say it is over
+    # a firing alert stays firing: the condition holds at its clear level (hysteresis)
     holding: bool
     details: dict[str, Any] = field(default_factory=dict)
+    # some articles, too few to judge: a firing alert is held, for a while (THIN_HOLD_WINDOWS)
+    thin: bool = False
 
 
 @dataclass(frozen=True)
@@ -492,6 +511,8 @@ class KeyState:
     pending_since: datetime | None = None
     firing_since: datetime | None = None
     last_notified_at: datetime | None = None
+    # the last evaluation whose data held the firing alert
+    held_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -509,6 +530,11 @@ class Decision:
     measurement: Measurement
     state: KeyState
     transitions: tuple[Transition, ...] = ()
+
+
+# thin data (some articles, fewer than min_volume) holds a firing alert for at most this
+# many windows after its condition last held, or for keep_firing_for if that is longer
+THIN_HOLD_WINDOWS: Final = 3
 
 
 def lookback_s(rule: Rule) -> int:
@@ -554,6 +580,8 @@ def _windows(series: Iterable[Bucket], now: datetime, window_s: int, count: int)
 def _metric(metric: Metric, s: _Sum) -> float | None:
     if metric == "negative_count":
         return float(s.n_negative)
+    if metric == "article_count":
+        return float(s.n_total)
     if s.n_total == 0:
         return None
     if metric == "negative_share":
@@ -606,7 +634,7 @@ def measure_drift(
     if value is None or volume < rule.min_volume:
         # as for bucket metrics: too few articles never fire, nor resolve; none at all resolve
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
-        return Measurement(value, volume, False, volume > 0, details)
+        return Measurement(value, volume, False, False, details, thin=volume > 0)
     details["reason"] = (
         f"{details['worst']} PSI {value:.3f} (fires {cond.op} {cond.value:g}) "
         f"over {volume} articles"
@@ -635,10 +663,10 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         return Measurement(float(volume), volume, low, low, details)
     enough = volume >= rule.min_volume and value is not None
     if not enough:
-        # Too few articles to judge: never a reason to fire, nor to resolve (a quiet minute
-        # inside an incident would otherwise flap it); only an empty window resolves.
+        # Too few articles to judge: never a reason to fire, nor at once to resolve (a quiet
+        # minute inside an incident would otherwise flap it); an empty window resolves.
         details["reason"] = f"volume {volume} < min_volume {rule.min_volume}"
-        return Measurement(value, volume, False, volume > 0, details)
+        return Measurement(value, volume, False, False, details, thin=volume > 0)
     assert value is not None  # noqa: S101 - `enough` checked it; narrows the type
 
     if isinstance(cond, ThresholdCondition):
@@ -648,12 +676,13 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     past = sums[1:]
     # history starts at the oldest window holding data: windows before the first article
     # are "not yet watching", not "nothing happened", and must not dilute the baseline
+    full = len(past)
     while past and past[-1].n_total == 0:
         past.pop()
     if isinstance(cond, SpikeCondition):
         base_sum = _Sum(sum(s.n_total for s in past), sum(s.n_negative for s in past), 0.0)
         raw = _metric(rule.metric, base_sum)
-        if raw is not None and past and rule.metric == "negative_count":
+        if raw is not None and past and rule.metric in ("negative_count", "article_count"):
             raw /= len(past)  # mean count per window
         baseline = max(raw or 0.0, cond.baseline_floor)
         details.update(
@@ -663,10 +692,20 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
         if base_sum.n_total < cond.min_baseline:
             details["reason"] = f"baseline volume {base_sum.n_total} < {cond.min_baseline}"
             return Measurement(value, volume, False, False, details)
-        if cond.direction == "up":
-            ratio = value / baseline if baseline > 0 else (math.inf if value > 0 else 0.0)
-        else:
-            ratio = baseline / value if value > 0 else (math.inf if baseline > 0 else 0.0)
+        if cond.warmup and len(past) < full:
+            details["reason"] = f"warming up: {len(past)} of {full} baseline windows seen"
+            return Measurement(value, volume, False, False, details)
+        if value < cond.min_current or (raw or 0.0) < cond.min_reference:
+            details["reason"] = (
+                f"{rule.metric} {value:.3g} (at least {cond.min_current:g}), baseline "
+                f"{raw or 0.0:.3g} (at least {cond.min_reference:g})"
+            )
+            return Measurement(value, volume, False, False, details)
+        up = value / baseline if baseline > 0 else (math.inf if value > 0 else 0.0)
+        down = baseline / value if value > 0 else (math.inf if baseline > 0 else 0.0)
+        ratio = {"up": up, "down": down, "both": max(up, down)}[cond.direction]
+        if cond.direction == "both":
+            details["moved"] = "up" if up >= down else "down"
         clear = cond.ratio if cond.clear_ratio is None else cond.clear_ratio
         details.update(ratio=ratio if math.isfinite(ratio) else None, clear_ratio=clear)
         details["reason"] = f"{rule.metric} {value:.3g} = {ratio:.1f}x baseline {baseline:.3g}"
@@ -681,7 +720,7 @@ def measure(series: Sequence[Bucket], rule: Rule, now: datetime) -> Measurement:
     mean = statistics.fmean(values)
     std = max(statistics.pstdev(values), cond.min_std)
     z = (value - mean) / std
-    signed = z if cond.direction == "up" else -z
+    signed = {"up": z, "down": -z, "both": abs(z)}[cond.direction]
     clear = cond.z if cond.clear_z is None else cond.clear_z
     details.update(mean=mean, std=std, z=z, z_threshold=cond.z, clear_z=clear)
     details["reason"] = f"{rule.metric} {value:.3g}, z {z:+.1f} (mean {mean:.3g}, std {std:.3g})"
@@ -709,6 +748,15 @@ def evaluate_drift(
     return advance(measure_drift(group, rule, now, reference=reference), rule, now, state)
 
 
+def _kept(m: Measurement, rule: Rule, now: datetime, held_at: datetime) -> bool:
+    """A firing alert whose condition no longer holds stays firing for keep_firing_for,
+    and through thin data for at most THIN_HOLD_WINDOWS windows."""
+    keep = rule.keep_firing_for
+    if m.thin:
+        keep = max(keep, THIN_HOLD_WINDOWS * rule.window_s)
+    return (now - held_at).total_seconds() < keep
+
+
 def advance(m: Measurement, rule: Rule, now: datetime, state: KeyState | None = None) -> Decision:
     """One step of the (rule, key) state machine: inactive -> pending -> firing -> resolved.
 
@@ -732,10 +780,14 @@ def advance(m: Measurement, rule: Rule, now: datetime, state: KeyState | None = 
         assert s.pending_since is not None  # noqa: S101 - set on entering pending
         if (now - s.pending_since).total_seconds() >= rule.for_:
             move("firing", notify=True)
-            s = replace(s, state="firing", since=now, firing_since=now, last_notified_at=now)
+            s = replace(
+                s, state="firing", since=now, firing_since=now, last_notified_at=now, held_at=now
+            )
     elif s.state == "firing" and not moves:
         since = s.firing_since or now
-        if not m.holding:
+        if m.holding:
+            s = replace(s, held_at=now)
+        if not m.holding and not _kept(m, rule, now, s.held_at or since):
             move("resolved", notify=True, duration_s=(now - since).total_seconds())
             s = KeyState("resolved", now, last_notified_at=now)
         elif rule.realert is not None and (

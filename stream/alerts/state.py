@@ -16,12 +16,16 @@ from core.alert_tables import EACH_KEY, AlertEventRow, AlertRuleRow, AlertStateR
 from core.db import session_scope
 from core.errors import ConfigError
 from stream.alerts.rules import EACH, Decision, KeyState, Rule
+from stream.alerts.silences import Matcher, matchers_of
 
 __all__ = [
     "StoredRule",
     "active_keys",
+    "SilenceView",
     "add_silence",
     "apply_decision",
+    "expire_silence",
+    "list_silences",
     "load_states",
     "lock_rule",
     "set_enabled",
@@ -155,6 +159,7 @@ def load_states(
             row.pending_since,
             row.firing_since,
             row.last_notified_at,
+            row.last_held_at,
         )
         for row in session.scalars(stmt)
     }
@@ -192,6 +197,7 @@ def apply_decision(
         "pending_since": new.pending_since,
         "firing_since": new.firing_since,
         "last_notified_at": new.last_notified_at,
+        "last_held_at": new.held_at,
         "last_evaluated_at": now,
         "last_value": decision.measurement.value,
     }
@@ -238,22 +244,39 @@ def add_silence(
     rule_name: str | None = None,
     scope_key: str | None = None,
     labels: dict[str, str] | None = None,
+    matchers: Sequence[Matcher] = (),
     created_by: str | None = None,
     comment: str | None = None,
     starts_at: datetime | None = None,
 ) -> int:
-    if rule_name is None and scope_key is None and not labels:
-        raise ConfigError("a silence needs a rule, a key or labels (it would silence everything)")
+    if rule_name is None and scope_key is None and not labels and not matchers:
+        raise ConfigError("a silence needs a rule, a key or matchers (it would silence everything)")
     with session_scope(engine) as session:
         rule_id = None
         if rule_name is not None:
-            rule_id = session.scalar(select(AlertRuleRow.id).where(AlertRuleRow.name == rule_name))
-            if rule_id is None:
+            rule = session.scalars(
+                select(AlertRuleRow).where(AlertRuleRow.name == rule_name)
+            ).first()
+            if rule is None:
                 raise ConfigError(f"no alert rule named {rule_name!r}")
+            rule_id = rule.id
+            if rule.scope_kind == "ticker" and scope_key is not None:
+                scope_key = scope_key.upper()  # tickers are stored upper case
+        elif scope_key is not None and scope_key != scope_key.upper():
+            known = set(
+                session.scalars(
+                    select(AlertStateRow.scope_key).where(
+                        AlertStateRow.scope_key.in_([scope_key, scope_key.upper()])
+                    )
+                )
+            )
+            if scope_key not in known and scope_key.upper() in known:
+                scope_key = scope_key.upper()
         row = SilenceRow(
             rule_id=rule_id,
             scope_key=scope_key,
             labels=labels or {},
+            matchers=[m.as_json() for m in matchers],
             starts_at=starts_at or datetime.now(UTC),
             ends_at=ends_at,
             created_by=created_by,
@@ -262,3 +285,56 @@ def add_silence(
         session.add(row)
         session.flush()
         return row.id
+
+
+@dataclass(frozen=True)
+class SilenceView:
+    id: int
+    rule: str | None
+    scope_key: str | None
+    matchers: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str | None
+    comment: str | None
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+def list_silences(engine: Engine, *, expired: bool = False) -> list[SilenceView]:
+    """Silences, newest first; only those not yet over unless ``expired``."""
+    s, r = SilenceRow, AlertRuleRow
+    stmt = select(s, r.name).outerjoin(r, r.id == s.rule_id).order_by(s.id.desc())
+    if not expired:
+        stmt = stmt.where(s.ends_at > func.now())
+    out = []
+    with session_scope(engine) as session:
+        for row, rule in session.execute(stmt):
+            shown = [f"{k}={v}" for k, v in (row.labels or {}).items()]
+            shown += [str(m) for m in matchers_of(row.matchers)]
+            out.append(
+                SilenceView(
+                    row.id,
+                    rule,
+                    row.scope_key,
+                    tuple(shown),
+                    row.starts_at,
+                    row.ends_at,
+                    row.created_by,
+                    row.comment,
+                )  # fmt: skip
+            )
+    return out
+
+
+def expire_silence(engine: Engine, silence_id: int, *, now: datetime | None = None) -> None:
+    """End a silence now (kept, for the record); ``ConfigError`` if it is unknown or over."""
+    now = now or datetime.now(UTC)
+    with session_scope(engine) as session:
+        row = session.get(SilenceRow, silence_id)
+        if row is None:
+            raise ConfigError(f"no silence {silence_id}")
+        if row.ends_at <= now:
+            raise ConfigError(f"silence {silence_id} is already over")
+        row.ends_at = max(now, row.starts_at)

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from stream.alerts.channels.base import AlertGroup, DeliveryError
-from stream.alerts.channels.text import describe, subject, window_text
+from stream.alerts.channels.text import describe, plain_text, subject
 
 __all__ = ["EmailNotifier"]
 
@@ -45,14 +45,9 @@ class EmailNotifier:
         return f"EmailNotifier({self.host}:{self.port}, to={len(self.recipients)})"
 
     def render(self, group: AlertGroup) -> dict[str, Any]:
-        lines = [f"{group.rule} ({group.severity})", group.description, ""]
         blocks = []
         for item in group.items:
             status = item.status.upper()
-            lines.append(f"[{status}] {describe(group, item)}")
-            lines.append(f"    {item.dashboard_url}")
-            heads = [f"    - {h.title} ({h.source}) {h.url or ''}".rstrip() for h in item.headlines]
-            lines.extend(heads)
             links = "".join(
                 f'<li><a href="{html.escape(h.url or item.dashboard_url)}">'
                 f"{html.escape(h.title)}</a> <small>{html.escape(h.source)}</small></li>"
@@ -64,7 +59,6 @@ class EmailNotifier:
                 + (f"<ul>{links}</ul>" if links else "")
                 + f'<p><a href="{html.escape(item.dashboard_url)}">Open in the dashboard</a></p>'
             )
-        lines += ["", f"Window: {window_text(group.window_s)}. All alerts: {group.alerts_url}"]
         body_html = (
             f"<html><body><h2>{html.escape(group.rule)} ({html.escape(group.severity)})</h2>"
             f"<p>{html.escape(group.description)}</p>{''.join(blocks)}"
@@ -74,7 +68,7 @@ class EmailNotifier:
             "subject": subject(group),
             "from": self.sender,
             "to": list(self.recipients),
-            "text": "\n".join(lines) + "\n",
+            "text": plain_text(group),
             "html": body_html,
         }
 

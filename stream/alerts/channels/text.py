@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from stream.alerts.channels.base import AlertGroup, AlertItem
 
-__all__ = ["describe", "duration", "subject", "value_text", "window_text"]
+__all__ = ["describe", "duration", "plain_text", "subject", "value_text", "window_text"]
 
 _METRIC_NAMES = {
     "negative_share": "negative share",
     "mean_score": "mean signed score",
     "negative_count": "negative articles",
+    "article_count": "articles",
     "drift_psi": "model drift PSI",
 }
 
@@ -34,7 +35,7 @@ def value_text(metric: str, value: float | None) -> str:
         return "n/a"
     if metric == "negative_share":
         return f"{value:.0%}"
-    if metric == "negative_count":
+    if metric in ("negative_count", "article_count"):
         return f"{value:.0f}"
     if metric == "drift_psi":
         return f"{value:.3f}"
@@ -77,3 +78,14 @@ def subject(group: AlertGroup) -> str:
     keys = ", ".join(i.key for i in group.items[:5]) + (" ..." if len(group.items) > 5 else "")
     status = {"firing": "FIRING", "resolved": "RESOLVED", "mixed": "FIRING/RESOLVED"}[group.kind]
     return f"[finsent][{group.severity.upper()}] {status} {group.rule}: {keys}"
+
+
+def plain_text(group: AlertGroup) -> str:
+    """The message as plain text (the email's text part, the inbox's body)."""
+    lines = [f"{group.rule} ({group.severity})", group.description, ""]
+    for item in group.items:
+        lines.append(f"[{item.status.upper()}] {describe(group, item)}")
+        lines.append(f"    {item.dashboard_url}")
+        lines.extend(f"    - {h.title} ({h.source}) {h.url or ''}".rstrip() for h in item.headlines)
+    lines += ["", f"Window: {window_text(group.window_s)}. All alerts: {group.alerts_url}"]
+    return "\n".join(lines) + "\n"

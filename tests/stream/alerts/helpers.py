@@ -113,6 +113,7 @@ def alert_settings(smtp: SmtpServer, http: HttpReceiver, **over: object) -> Aler
         "dashboard_url": "http://dash.test",
         "group_wait_s": 0,
         "group_interval_s": 0,
+        "resolve_wait_s": 0,
         "retry_base_s": 0.05,
         "retry_max_s": 0.2,
         "http_timeout_s": 5,

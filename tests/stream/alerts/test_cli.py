@@ -103,3 +103,72 @@ def test_add_list_disable_and_backtest_without_notifying(
     assert rows(db, "SELECT enabled FROM alert_rules") == [{"enabled": False}]
     missing = cli.invoke(app, ["alerts", "enable", "nope"])
     assert missing.exit_code == 2 and "no alert rule named 'nope'" in missing.output
+
+
+def test_silence_refuses_a_bad_matcher_and_upper_cases_a_ticker(
+    db: Engine, cli: CliRunner, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    assert cli.invoke(app, ["alerts", "add", str(rules)]).exit_code == 0
+
+    bad = cli.invoke(
+        app, ["alerts", "silence", "--for", "1h", "--rule", "acme-spike", "--label", "team:markets"]
+    )
+    assert bad.exit_code == 2 and "no matcher" in bad.output
+    assert rows(db, "SELECT id FROM silences") == []  # not a silence of the whole rule
+
+    ok = cli.invoke(
+        app, ["alerts", "silence", "--for", "1h", "--rule", "acme-spike", "--key", "acme"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert rows(db, "SELECT scope_key FROM silences") == [{"scope_key": "ACME"}]
+
+
+def test_silences_are_listed_with_matchers_creator_and_comment_then_expired(
+    db: Engine, cli: CliRunner
+) -> None:
+    made = cli.invoke(
+        app,
+        ["alerts", "silence", "--for", "2h", "--label", "team=markets",
+         "--match", "ticker=~AC.*", "--match", "severity!=info", "--comment", "earnings day"],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    silence_id = rows(db, "SELECT id FROM silences")[0]["id"]
+    listed = cli.invoke(app, ["alerts", "silences"])
+    assert listed.exit_code == 0
+    for text in ("team=markets", "ticker=~AC.*", "severity!=info", "earnings day", "active"):
+        assert text in listed.output
+
+    assert cli.invoke(app, ["alerts", "expire", str(silence_id)]).exit_code == 0
+    assert "earnings day" not in cli.invoke(app, ["alerts", "silences"]).output
+    assert "expired" in cli.invoke(app, ["alerts", "silences", "--all"]).output
+    again = cli.invoke(app, ["alerts", "expire", str(silence_id)])
+    assert again.exit_code != 0 and "already over" in again.output
+
+
+def test_rule_unit_tests_pass_for_the_example_rules_and_report_a_failure(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Prometheus cmd/promtool/unittest_test.go::TestRulesUnitTest: rules tested on
+    synthetic series against the alerts expected at given times; a wrong expectation
+    fails the run and says what fired instead."""
+    from stream.alerts.agents import EXAMPLE_RULES
+
+    cases = EXAMPLE_RULES.with_name("rules.example.test.yaml")
+    ok = cli.invoke(app, ["alerts", "test", str(EXAMPLE_RULES), str(cases)])
+    assert ok.exit_code == 0, ok.output
+    assert "4 passed, 0 failed" in ok.output
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "tests:\n"
+        "  - name: pending is not firing\n"
+        "    input_series: {all: ['40/8 x20', '40/30 x12']}\n"
+        "    alert_rule_test:\n"
+        "      - {eval_time: 31m, alertname: market-negative-share, exp_alerts: [{key: all}]}\n"
+    )
+    failed = cli.invoke(app, ["alerts", "test", str(EXAMPLE_RULES), str(wrong)])
+    assert failed.exit_code == 1
+    assert "FAIL  pending is not firing" in failed.output
+    assert "expected firing ['all'], got []" in failed.output

@@ -197,3 +197,62 @@ def test_drift_through_the_worker_raises_the_built_in_model_drift_alert(
     [alert] = hooks[0].body["alerts"]
     assert alert["key"] == "e2e-wire" and alert["status"] == "firing"
     assert alert["details"]["volume"] == len(bad) and alert["value"] >= 0.25
+
+
+def test_the_demo_burst_arrives_in_the_dashboards_inbox(
+    db: Engine, kafka_bootstrap: str, service_env: dict[str, str], tmp_path: Path, topic_prefix: str
+) -> None:
+    """As `finsent demo` runs it: no email, Slack or webhook configured, yet the burst's
+    notification is there to read on the dashboard's alerts page."""
+    from dash import html
+
+    from core.launcher import DEMO_ENV
+    from dashboard import queries as q
+    from dashboard.components.tables import inbox_list
+
+    env = {
+        **service_env,
+        **DEMO_ENV,
+        "FINSENT_MODEL__CLASSIFIER": "lexicon",
+        "FINSENT_ALERTS__EVALUATION_INTERVAL_S": "1",
+        "FINSENT_ALERTS__DISPATCH_INTERVAL_S": "0.5",
+    }
+    burst = [
+        h
+        for h in script(seed=5, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 20, 1))
+        if h.burst
+    ]
+    raw = f"{topic_prefix}.raw"
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        warmup = _payload("Markets open flat ahead of the jobs report", "SPY", "warmup")
+        publish(kafka_bootstrap, raw, [(None, json.dumps(warmup).encode())])
+        wait_for(lambda: count(db, "SELECT count(*) FROM alert_rules") >= 1, 120, "rules synced")
+        messages = [
+            (None, json.dumps(_payload(h.title, "TSLA", f"burst-{i}")).encode())
+            for i, h in enumerate(burst)
+        ]
+        publish(kafka_bootstrap, raw, messages)
+
+        def delivered() -> bool:
+            return bool(
+                count(
+                    db,
+                    "SELECT count(*) FROM notifications "
+                    "WHERE channel = 'inbox' AND status = 'delivered'",
+                )  # fmt: skip
+            )
+
+        wait_for(delivered, 90, "the burst's message in the inbox")
+    finally:
+        stop_process(worker)
+
+    with db.connect() as conn:
+        inbox = q.inbox(conn)
+    assert "FIRING" in inbox[0].subject and RULE in inbox[0].subject, log.read_text()[-3000:]
+    assert "TSLA" in inbox[0].text and "negative articles" in inbox[0].text
+    shown = inbox_list(inbox)
+    assert isinstance(shown.children, list)
+    summary = shown.children[0].children[0]
+    assert isinstance(summary, html.Summary) and inbox[0].subject in str(summary.children)
