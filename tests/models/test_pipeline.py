@@ -49,6 +49,9 @@ def test_tiny_train_distill_evaluate(data_dir: Path, need_minilm: None, tmp_path
         "phrasebank_50agree",
         "twitter_sentiment",
         "twitter_topic",
+        "fiqa",
+        "semeval_headlines",
+        "sentfin_agree",
     }
 
     # rerunning the same command resumes the finished run: no extra steps
