@@ -288,3 +288,71 @@ def test_each_route_keeps_its_own_group_wait_and_group_interval(
     assert len(markets()) == 1
     dispatcher.run_once(fired + timedelta(seconds=31 + 181))  # 3 min after its last message
     assert markets()[1] == [("ACME", "resolved"), ("BOLT", "firing")]
+
+
+@pytest.mark.integration
+def test_a_market_wide_negative_alert_inhibits_the_per_ticker_ones(
+    db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    """Alertmanager inhibit/inhibit_test.go, TestInhibit, on the real engine: the target is
+    not held back while the source has not fired, is held back while it fires (recorded,
+    shown, not sent), and is not held back by a resolved source."""
+    from dashboard.queries import active_alerts
+
+    direction = {"direction": "down"}
+    add_rule(db, name="ticker-negative", channels=["webhook"], labels=direction)
+    add_rule(
+        db,
+        name="market-negative",
+        scope={"kind": "market"},
+        metric="negative_share",
+        condition={"type": "threshold", "op": ">=", "value": 0.7, "clear": 0.5},
+        channels=["webhook"],
+        labels=direction,
+    )
+    inhibit = {
+        "source_matchers": ["alertname=market-negative"],
+        "target_matchers": ["scope=ticker"],
+        "equal": ["direction"],
+    }
+    sync_routing(db, RoutingSpec.model_validate({"inhibit_rules": [inhibit]}))
+    t0 = minute_floor(now_utc()) - timedelta(minutes=40)
+    # ACME's burst alone does not move the market (BOLT's quiet news dilutes it); then
+    # both burst together
+    write_series(db, "ACME", t0, NORMAL + [(10, 2)] * 6)
+    write_series(db, "BOLT", t0, NORMAL + [(40, 2)] * 6)
+    write_minute(db, "ACME", t0 + timedelta(minutes=20), 30, 25, tag="burst")
+    for ticker in ("ACME", "BOLT"):
+        write_minute(db, ticker, t0 + timedelta(minutes=23), 60, 58, tag="crash")
+    dispatcher = Dispatcher(db, alert_settings(smtp_server, http_receiver))
+
+    def told() -> list[tuple[str, str, str]]:
+        return [
+            (h.body["rule"], a["key"], a["status"])
+            for h in http_receiver.delivered("/hook")
+            for a in h.body["alerts"]
+        ]
+
+    _step(db, dispatcher, t0 + timedelta(minutes=20, seconds=55))  # no source: told
+    assert told() == [("ticker-negative", "ACME", "firing")]
+    _step(db, dispatcher, t0 + timedelta(minutes=21, seconds=55))
+    assert told()[1:] == [("ticker-negative", "ACME", "resolved")]
+
+    crash = t0 + timedelta(minutes=23, seconds=55)
+    _step(db, dispatcher, crash)  # the market fires: the tickers' alerts are held back
+    assert told()[2:] == [("market-negative", "all", "firing")]
+    notices = rows(
+        db,
+        "SELECT r.name, e.scope_key, e.notice FROM alert_events e JOIN alert_rules r"
+        " ON r.id = e.rule_id WHERE e.notify AND e.at = :at ORDER BY r.name, e.scope_key",
+        at=crash,
+    )
+    assert [(n["name"], n["scope_key"], n["notice"]) for n in notices] == [
+        ("market-negative", "all", "queued"),
+        ("ticker-negative", "ACME", "inhibited"),
+        ("ticker-negative", "BOLT", "inhibited"),
+    ]
+    with db.connect() as conn:
+        shown = {(a.rule_name, a.scope_key): a.notice for a in active_alerts(conn, now=crash)}
+    assert shown[("ticker-negative", "ACME")] == "inhibited"
+    assert shown[("market-negative", "all")] == "queued"
