@@ -294,9 +294,9 @@ def test_each_route_keeps_its_own_group_wait_and_group_interval(
 def test_a_market_wide_negative_alert_inhibits_the_per_ticker_ones(
     db: Engine, smtp_server: SmtpServer, http_receiver: HttpReceiver
 ) -> None:
-    """Alertmanager inhibit/inhibit_test.go, TestInhibit, on the real engine: the target is
-    not held back while the source has not fired, is held back while it fires (recorded,
-    shown, not sent), and is not held back by a resolved source."""
+    """Alertmanager inhibit/inhibit_test.go, TestInhibit (its first two cases), on the real
+    engine: the target is not held back while the source has not fired, and is held back
+    while it fires (recorded, shown, not sent)."""
     from dashboard.queries import active_alerts
 
     direction = {"direction": "down"}
