@@ -9,6 +9,8 @@ written by ``stream/alerts``. Durable alert state lives here, never in faust tab
 - ``notifications``: the outbox, one row per message per channel; ``notification_attempts``
   records each delivery attempt.
 - ``silences``: suppress notifications by rule, key or labels until ``ends_at``.
+- ``alert_routing``: the routing tree, receivers and inhibit rules (``stream.alerts.routing``),
+  one document; none stored: each rule's alerts go to its own channels.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from core.tables import Base
 __all__ = [
     "EACH_KEY",
     "AlertEventRow",
+    "AlertRoutingRow",
     "AlertRuleRow",
     "AlertStateRow",
     "NotificationAttemptRow",
@@ -110,6 +113,9 @@ class AlertEventRow(Base):
     notify: Mapped[bool] = mapped_column(Boolean, server_default="false")
     notice: Mapped[str | None] = mapped_column(String(16))
     grouped_at: Mapped[datetime | None]
+    # per route that took the event: {route id: {"notice", "at", "group"}}; the event is
+    # grouped (grouped_at, notice) once every route it matched has handled it
+    routes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
     __table_args__ = (
         Index("ix_alert_events_at", "at"),  # dashboard annotations over a time range
@@ -131,7 +137,8 @@ class NotificationRow(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
-    channel: Mapped[str] = mapped_column(String(16))  # email | slack | webhook
+    # email | slack | webhook | inbox, or a named receiver of the routing
+    channel: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10))  # firing | resolved | mixed
     event_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
@@ -186,3 +193,14 @@ class SilenceRow(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (Index("ix_silences_ends_at", "ends_at"),)
+
+
+class AlertRoutingRow(Base):
+    """The routing part of the last rules file that had one (``stream.alerts.routing``)."""
+
+    __tablename__ = "alert_routing"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -719,6 +719,8 @@ class ActiveAlert:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     silenced_until: datetime | None
+    # what the dispatcher last did with a notice of this alert (queued, silenced, inhibited...)
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,6 +779,18 @@ def alert_events(
     return [AlertEvent(*list(row)) for row in conn.execute(stmt)]
 
 
+def _last_notice(rule_id: Any, scope_key: Any) -> Any:
+    e = AlertEventRow
+    return (
+        select(e.notice)
+        .where(e.rule_id == rule_id, e.scope_key == scope_key, e.notify, e.notice.is_not(None))
+        .order_by(e.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("notice")
+    )
+
+
 def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[ActiveAlert]:
     """Pending and firing alerts, firing first, with any silence covering them now (by the
     notifier's own rule: rule, key, labels and matchers)."""
@@ -797,6 +811,7 @@ def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[Acti
             st.acknowledged_at,
             st.acknowledged_by,
             r.labels,
+            _last_notice(st.rule_id, st.scope_key),
         )
         .join(r, r.id == st.rule_id)
         .where(st.state.in_(["pending", "firing"]))
@@ -823,6 +838,7 @@ def active_alerts(conn: Connection, *, now: datetime | None = None) -> list[Acti
                 row.acknowledged_at,
                 row.acknowledged_by,
                 max(covering, default=None),
+                row.notice,
             )  # fmt: skip
         )
     return out

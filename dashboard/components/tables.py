@@ -193,7 +193,15 @@ def active_alerts_table(alerts: Sequence[ActiveAlert]) -> html.Table | html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(html.Span(a.state, className=f"badge state-{a.state}")),
+                    html.Td(
+                        [
+                            html.Span(a.state, className=f"badge state-{a.state}"),
+                            " ",
+                            html.Span("inhibited", className="muted small")
+                            if a.notice == "inhibited"
+                            else "",
+                        ]
+                    ),
                     html.Td(a.rule_name),
                     html.Td(a.severity),
                     html.Td(

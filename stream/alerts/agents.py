@@ -35,7 +35,7 @@ from stream.alerts.drift import ModelDriftBasis, sync_builtin_rules
 from stream.alerts.engine import AlertEngine, Scope
 from stream.alerts.notify import Dispatcher
 from stream.alerts.rules import MARKET_KEY, load_rules
-from stream.alerts.state import sync_rules
+from stream.alerts.state import sync_routing, sync_rules
 from stream.background import in_background
 
 __all__ = ["EXAMPLE_RULES", "register_alerting", "scopes_of"]
@@ -75,7 +75,10 @@ def load_rules_at_start(engine: Engine, rules_file: Path | None) -> None:
                 return
         rules_file = EXAMPLE_RULES
         log.info("no alert rules stored and none configured: loading %s", rules_file)
-    outcome = sync_rules(engine, load_rules(rules_file).rules, source_file=str(rules_file))
+    loaded = load_rules(rules_file)
+    outcome = sync_rules(engine, loaded.rules, source_file=str(rules_file))
+    if loaded.routing is not None:
+        outcome["routing"] = sync_routing(engine, loaded.routing, source_file=str(rules_file))
     log.info(
         "alert rules from %s: %s",
         rules_file,

@@ -58,14 +58,22 @@ def validate(file: FileArg) -> None:
 
 @app.command()
 def add(file: FileArg) -> None:
-    """Validate a rules file and store its rules (updating those with the same name)."""
-    from stream.alerts.state import sync_rules
+    """Validate a rules file and store its rules (updating those with the same name) and
+    its routing (receivers, route, inhibit_rules), which replaces the stored one."""
+    from stream.alerts.state import sync_routing, sync_rules
 
     try:
-        rules = load_rules(file).rules
+        loaded = load_rules(file)
     except ConfigError as exc:
         raise _fail(exc) from exc
-    outcome = _run(lambda e: sync_rules(e, rules, source_file=str(file)))
+
+    def store(engine: Engine) -> dict[str, str]:
+        outcome = sync_rules(engine, loaded.rules, source_file=str(file))
+        if loaded.routing is not None:
+            outcome["routing"] = sync_routing(engine, loaded.routing, source_file=str(file))
+        return outcome
+
+    outcome = _run(store)
     for name, what in outcome.items():
         typer.echo(f"{name}: {what}")
 

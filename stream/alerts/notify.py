@@ -53,18 +53,35 @@ from stream.alerts.channels import (
     WebhookNotifier,
 )
 from stream.alerts.metrics import DELIVERIES
+from stream.alerts.routing import (
+    InhibitRule,
+    ReceiverSpec,
+    Route,
+    RoutingSpec,
+    build_route,
+    group_key,
+    inhibited,
+)
 from stream.alerts.rules import BUCKET_S, DRIFT_METRIC, Rule
 from stream.alerts.silences import alert_labels, covers
-from stream.alerts.state import lock_rule
+from stream.alerts.state import load_routing, lock_rule
 
-__all__ = ["DeliveryReport", "Dispatcher", "build_notifiers", "dashboard_link"]
+__all__ = [
+    "DeliveryReport",
+    "Dispatcher",
+    "build_notifiers",
+    "dashboard_link",
+    "receiver_notifier",
+]
 
 log = logging.getLogger(__name__)
 
 # notices of a firing that nobody saw: its resolve is not announced either
-_UNSEEN = ("silenced", "muted", "no_channels")
+_UNSEEN = ("silenced", "inhibited", "muted", "no_channels")
 # notices of a firing held back only for a while: announced once that is over
-_HELD = ("silenced", "muted")
+_HELD = ("silenced", "inhibited", "muted")
+# an event that several routes took gets the first of its routes' notices in this order
+_NOTICE_ORDER = ("queued", "silenced", "inhibited", "muted", "no_channels", "repeat_wait")
 _ANNOUNCING = ("firing", "realert")
 
 
@@ -90,6 +107,26 @@ def build_notifiers(settings: AlertSettings) -> dict[str, Notifier]:
     if settings.inbox:
         out[INBOX] = InboxNotifier()
     return out
+
+
+def receiver_notifier(settings: AlertSettings, spec: ReceiverSpec) -> Notifier | None:
+    """The notifier of a named receiver (email goes through the settings' SMTP server)."""
+    if spec.webhook is not None:
+        return WebhookNotifier(spec.webhook.url, timeout_s=settings.http_timeout_s)
+    if spec.slack is not None:
+        return SlackNotifier(spec.slack.url, timeout_s=settings.http_timeout_s)
+    if spec.email is not None and settings.smtp_host:
+        return EmailNotifier(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.email_from,
+            recipients=spec.email.to,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout_s=settings.smtp_timeout_s,
+        )
+    return None
 
 
 def dashboard_link(base: str, kind: str, key: str, metric: str | None = None) -> str:
@@ -119,7 +156,32 @@ class Dispatcher:
         self.engine = engine
         self.settings = settings
         self.notifiers = dict(build_notifiers(settings) if notifiers is None else notifiers)
+        self._builtin = dict(self.notifiers)
         self._warned: set[tuple[str, str]] = set()
+        self._routing_spec: RoutingSpec | None = None
+        self.route = build_route(
+            None, group_wait_s=settings.group_wait_s, group_interval_s=settings.group_interval_s
+        )
+        self.inhibit_rules: tuple[InhibitRule, ...] = ()
+
+    def _load_routing(self, session: Session) -> None:
+        """The stored routing, rebuilt when it changed (a rules file synced meanwhile)."""
+        spec = load_routing(session)
+        if spec == self._routing_spec and self._routing_spec is not None:
+            return
+        self._routing_spec = spec
+        self.route = build_route(
+            spec.route if spec else None,
+            group_wait_s=self.settings.group_wait_s,
+            group_interval_s=self.settings.group_interval_s,
+        )
+        self.inhibit_rules = tuple(InhibitRule.of(i) for i in (spec.inhibit_rules if spec else ()))
+        notifiers = dict(self._builtin)
+        for receiver in spec.receivers if spec else ():
+            notifier = receiver_notifier(self.settings, receiver)
+            if notifier is not None:
+                notifiers[receiver.name] = notifier
+        self.notifiers = notifiers
 
     def run_once(self, now: datetime | None = None) -> DeliveryReport:
         now = now or datetime.now(UTC)
@@ -129,9 +191,13 @@ class Dispatcher:
     # ------------------------------------------------------------ grouping
 
     def group_pending(self, now: datetime) -> int:
-        """Turn ungrouped notifying events into outbox rows; returns how many rows."""
+        """Turn ungrouped notifying events into outbox rows; returns how many rows.
+
+        Each route an event matches groups it on its own (its group_by, group_wait,
+        group_interval); the event counts as grouped once all of them have."""
         queued = 0
         with session_scope(self.engine) as session:
+            self._load_routing(session)
             self._announce_unheld(session, now)
             events = session.scalars(
                 select(AlertEventRow)
@@ -139,13 +205,46 @@ class Dispatcher:
                 .order_by(AlertEventRow.rule_id, AlertEventRow.at, AlertEventRow.id)
                 .with_for_update(skip_locked=True)
             ).all()
-            by_rule: dict[int, list[AlertEventRow]] = defaultdict(list)
+            rules: dict[int, tuple[AlertRuleRow, Rule] | None] = {}
+            matched: dict[int, list[str]] = {}
+            groups: dict[tuple[str, str], list[AlertEventRow]] = defaultdict(list)
+            by_id = {r.id: r for r in self.route.walk()}
             for event in self._damped(events, now):
-                by_rule[event.rule_id].append(event)
-            for rule_id, rule_events in by_rule.items():
-                if self._ready(session, rule_id, rule_events, now):
-                    queued += self._group(session, rule_id, rule_events, now)
+                known = self._rule(session, rules, event.rule_id)
+                if known is None:
+                    continue
+                row, rule = known
+                labels = _labels(rule, row.scope_kind, event.scope_key)
+                routes = self.route.match(labels)
+                matched[event.id] = [r.id for r in routes]
+                for route in routes:
+                    if route.id not in (event.routes or {}):
+                        groups[route.id, group_key(route, labels)].append(event)
+            context = _FlushContext(
+                silences=_active_silences(session, now),
+                sources=_firing_labels(session) if self.inhibit_rules else [],
+                rules=rules,
+            )
+            for (route_id, key), group_events in groups.items():
+                route = by_id[route_id]
+                if self._ready(session, route, key, group_events, now):
+                    queued += self._group(session, route, key, group_events, context, now)
+            for event in events:
+                ids = matched.get(event.id)
+                if ids and all(i in (event.routes or {}) for i in ids):
+                    notices = [event.routes[i]["notice"] for i in ids]
+                    event.notice = min(notices, key=_notice_rank)
+                    event.grouped_at = now
         return queued
+
+    @staticmethod
+    def _rule(
+        session: Session, cache: dict[int, tuple[AlertRuleRow, Rule] | None], rule_id: int
+    ) -> tuple[AlertRuleRow, Rule] | None:
+        if rule_id not in cache:
+            row = session.get(AlertRuleRow, rule_id)
+            cache[rule_id] = None if row is None else (row, Rule.model_validate(row.spec))
+        return cache[rule_id]
 
     def _damped(self, events: Sequence[AlertEventRow], now: datetime) -> list[AlertEventRow]:
         """The events minus those of keys that resolved less than ``resolve_wait_s`` ago:
@@ -158,19 +257,28 @@ class Dispatcher:
         return [e for e in events if (e.rule_id, e.scope_key) not in waiting]
 
     def _ready(
-        self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
+        self,
+        session: Session,
+        route: Route,
+        key: str,
+        events: Sequence[AlertEventRow],
+        now: datetime,
     ) -> bool:
         oldest = min(e.at for e in events)
-        if now - oldest < timedelta(seconds=self.settings.group_wait_s):
+        if now - oldest < timedelta(seconds=route.group_wait_s):
             return False  # wait for the alerts firing together with this one
-        if self.settings.group_interval_s <= 0:
+        if route.group_interval_s <= 0:
             return True
-        # the last message in the dispatcher's own clock (not the database's)
-        e = AlertEventRow
+        # the group's last message in the dispatcher's own clock (not the database's)
         last = session.scalar(
-            select(func.max(e.grouped_at)).where(e.rule_id == rule_id, e.notice == "queued")
+            text(
+                "SELECT max((routes -> :route ->> 'at')::timestamptz) FROM alert_events"
+                " WHERE routes -> :route ->> 'group' = :key"
+                " AND routes -> :route ->> 'notice' = 'queued'"
+            ),
+            {"route": route.id, "key": key},
         )
-        return last is None or now - last >= timedelta(seconds=self.settings.group_interval_s)
+        return last is None or now - last >= timedelta(seconds=route.group_interval_s)
 
     def _announce_unheld(self, session: Session, now: datetime) -> None:
         """Firing alerts whose announcement a silence or mute time held back, and that
@@ -190,6 +298,7 @@ class Dispatcher:
         if not held:
             return
         silences = _active_silences(session, now)
+        sources = _firing_labels(session) if self.inhibit_rules else []
         for rule_id, key in held:
             row = session.get(AlertRuleRow, rule_id)
             if row is None or not row.enabled or _heard(session, rule_id, key):
@@ -197,6 +306,8 @@ class Dispatcher:
             rule = Rule.model_validate(row.spec)
             alert = _labels(rule, row.scope_kind, key)
             if rule.muted(now) or any(covers(s, rule_id, alert, now) for s in silences):
+                continue
+            if inhibited(self.inhibit_rules, alert, sources):
                 continue
             lock_rule(session, rule_id)
             state = session.get(AlertStateRow, (rule_id, key))
@@ -230,48 +341,85 @@ class Dispatcher:
         session.flush()
 
     def _group(
-        self, session: Session, rule_id: int, events: Sequence[AlertEventRow], now: datetime
+        self,
+        session: Session,
+        route: Route,
+        key: str,
+        events: Sequence[AlertEventRow],
+        context: _FlushContext,
+        now: datetime,
     ) -> int:
-        row = session.get(AlertRuleRow, rule_id)
-        if row is None:
-            return 0
-        rule = Rule.model_validate(row.spec)
-        silences = _active_silences(session, now)
-        channels: list[str] = [c for c in rule.channels if c in self.notifiers]
+        """Flush one aggregation group of ``route``: one message per rule and receiver."""
+        by_rule: dict[int, list[AlertEventRow]] = defaultdict(list)
+        for event in events:
+            by_rule[event.rule_id].append(event)
+        queued = 0
+        for rule_id, rule_events in by_rule.items():
+            known = context.rules.get(rule_id)
+            if known is not None:
+                queued += self._flush_rule(session, route, key, *known, rule_events, context, now)
+        return queued
+
+    def _flush_rule(
+        self,
+        session: Session,
+        route: Route,
+        key: str,
+        row: AlertRuleRow,
+        rule: Rule,
+        events: Sequence[AlertEventRow],
+        context: _FlushContext,
+        now: datetime,
+    ) -> int:
+        rule_id = row.id
+        wanted = [route.receiver] if route.receiver is not None else list(rule.channels)
+        channels = [c for c in wanted if c in self.notifiers]
         if INBOX in self.notifiers and INBOX not in channels:
             channels.append(INBOX)  # the inbox, when on, keeps a copy of every message
-        for missing in set(rule.channels) - set(channels):
+        for missing in set(wanted) - set(channels):
             if (rule.name, missing) not in self._warned:
                 self._warned.add((rule.name, missing))
                 log.warning("rule %s: channel %s is not configured; skipped", rule.name, missing)
-        # what the receivers believe of each key before this flush
-        heard = {key: _heard(session, rule_id, key) for key in {e.scope_key for e in events}}
+        notices: dict[int, str] = {}
+        # what this route's receivers believe of each key before this flush
+        heard = {k: _heard(session, rule_id, k, route.id) for k in {e.scope_key for e in events}}
         by_key: dict[str, list[AlertEventRow]] = defaultdict(list)
         for event in events:
-            event.grouped_at = now
             alert = _labels(rule, row.scope_kind, event.scope_key)
-            if any(covers(s, rule_id, alert, now) for s in silences):
-                event.notice = "silenced"
+            if any(covers(s, rule_id, alert, now) for s in context.silences):
+                notices[event.id] = "silenced"
             elif rule.muted(now):
-                event.notice = "muted"
+                notices[event.id] = "muted"
+            elif event.to_state != "resolved" and inhibited(
+                self.inhibit_rules, alert, context.sources
+            ):
+                # a resolve is never held back: the receivers would think it firing for good
+                notices[event.id] = "inhibited"
             else:
                 by_key[event.scope_key].append(event)
         send: list[AlertEventRow] = []
-        for key, key_events in by_key.items():
-            news = _news(key_events, heard[key])
+        for scope_key, key_events in by_key.items():
+            news = _news(key_events, heard[scope_key])
             for event in key_events:
                 if event is not news:
-                    event.notice = "superseded"
+                    notices[event.id] = "superseded"
             if news is None:
-                if heard[key] is False and len(key_events) == 1:
+                if heard[scope_key] is False and len(key_events) == 1:
                     # a lone resolve of a firing nobody heard of: say why it was not heard
                     event = key_events[0]
-                    event.notice = _firing_unseen(session, event) or "superseded"
+                    notices[event.id] = _firing_unseen(session, event) or "superseded"
             elif not channels:
-                news.notice = "no_channels"
+                notices[news.id] = "no_channels"
+            elif news.to_state == "realert" and _reminded_lately(
+                session, route, rule_id, scope_key, now
+            ):
+                notices[news.id] = "repeat_wait"
             else:
-                news.notice = "queued"
+                notices[news.id] = "queued"
                 send.append(news)
+        for event in events:
+            at = {"notice": notices[event.id], "at": now.isoformat(), "group": key}
+            event.routes = {**(event.routes or {}), route.id: at}
         if not send:
             return 0
         group = self._build_group(session, rule, row.scope_kind, send)
@@ -287,7 +435,10 @@ class Dispatcher:
                     created_at=now,
                 )
             )
-        log.info("alert %s: %d event(s) queued for %s", rule.name, len(send), ", ".join(channels))
+        log.info(
+            "alert %s: %d event(s) queued for %s (route %s)",
+            rule.name, len(send), ", ".join(channels), route.id,
+        )  # fmt: skip
         return len(channels)
 
     def _build_group(
@@ -376,6 +527,10 @@ class Dispatcher:
 
     def _send(self, channel: str, payload: dict[str, Any]) -> tuple[bool, str | None, float]:
         notifier = self.notifiers.get(channel)
+        if notifier is None and channel not in self._builtin:
+            with session_scope(self.engine) as session:  # a receiver stored since
+                self._load_routing(session)
+            notifier = self.notifiers.get(channel)
         t0 = time.perf_counter()
         if notifier is None:
             return False, f"{channel}: channel not configured", 0.0
@@ -422,16 +577,68 @@ def _labels(rule: Rule, kind: str, key: str) -> dict[str, str]:
     return alert_labels(rule.name, key, severity=rule.severity, scope_kind=kind, labels=rule.labels)
 
 
-def _heard(session: Session, rule_id: int, key: str) -> bool:
-    """Whether the receivers were last told that this key is firing."""
+def _heard(session: Session, rule_id: int, key: str, route: str | None = None) -> bool:
+    """Whether the receivers (of ``route``; of any route when None) were last told that
+    this key is firing."""
     e = AlertEventRow
+    told = e.notice == "queued" if route is None else e.routes[route]["notice"].astext == "queued"
     last = session.scalar(
         select(e.to_state)
-        .where(e.rule_id == rule_id, e.scope_key == key, e.notice == "queued")
+        .where(e.rule_id == rule_id, e.scope_key == key, told)
         .order_by(e.id.desc())
         .limit(1)
     )
     return last is not None and last != "resolved"
+
+
+def _reminded_lately(session: Session, route: Route, rule_id: int, key: str, now: datetime) -> bool:
+    """Whether ``route`` told its receivers of this key less than its repeat_interval ago."""
+    if route.repeat_interval_s is None:
+        return False
+    e = AlertEventRow
+    last = session.scalar(
+        select(e.routes[route.id]["at"].astext)
+        .where(
+            e.rule_id == rule_id,
+            e.scope_key == key,
+            e.routes[route.id]["notice"].astext == "queued",
+        )
+        .order_by(e.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        return False
+    return now - datetime.fromisoformat(last) < timedelta(seconds=route.repeat_interval_s)
+
+
+@dataclass
+class _FlushContext:
+    """What every group of one grouping pass checks its alerts against."""
+
+    silences: Sequence[SilenceRow]
+    sources: list[dict[str, str]]  # labels of the firing alerts (inhibition sources)
+    rules: dict[int, tuple[AlertRuleRow, Rule] | None]
+
+
+def _notice_rank(notice: str) -> int:
+    return _NOTICE_ORDER.index(notice) if notice in _NOTICE_ORDER else len(_NOTICE_ORDER)
+
+
+def _firing_labels(session: Session) -> list[dict[str, str]]:
+    """The labels of every firing alert of an enabled rule."""
+    out = []
+    stmt = (
+        select(AlertRuleRow.spec, AlertRuleRow.scope_kind, AlertStateRow.scope_key)
+        .join(AlertStateRow, AlertStateRow.rule_id == AlertRuleRow.id)
+        .where(AlertRuleRow.enabled, AlertStateRow.state == "firing")
+    )
+    for spec, kind, key in session.execute(stmt):
+        try:
+            rule = Rule.model_validate(spec)
+        except ValueError:
+            continue  # stored_rules logs it
+        out.append(_labels(rule, kind, key))
+    return out
 
 
 def _news(events: Sequence[AlertEventRow], heard: bool) -> AlertEventRow | None:

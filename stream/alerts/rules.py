@@ -46,7 +46,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -57,6 +56,14 @@ from pydantic import (
 
 from core.errors import ConfigError
 from core.types import ScopeKind
+from stream.alerts.routing import (
+    InhibitSpec,
+    ReceiverSpec,
+    RouteSpec,
+    RoutingSpec,
+    routing_problems,
+)
+from stream.alerts.specs import _seconds, _Strict
 from stream.insight.drift import GroupDrift
 
 __all__ = [
@@ -95,8 +102,6 @@ Direction = Literal["up", "down", "both"]
 Channel = Literal["email", "slack", "webhook", "inbox"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
 
-_DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -105,20 +110,6 @@ def parse_duration(text: str) -> float:
     value = _seconds(text)
     assert isinstance(value, float)  # noqa: S101 - a str always becomes a float or raises
     return value
-
-
-def _seconds(value: object) -> object:
-    """``90``, ``"90"``, ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` -> seconds."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match is None:
-            raise ValueError("must be seconds or a duration like 90s, 5m, 2h, 1d")
-        return float(match.group(1)) * _UNIT_S[match.group(2)]
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Scope(_Strict):
@@ -336,6 +327,19 @@ class Rule(_Strict):
 
 class RuleFile(_Strict):
     rules: tuple[Rule, ...] = Field(min_length=1)
+    # where alerts go (stream.alerts.routing); absent: each rule to its own channels
+    receivers: tuple[ReceiverSpec, ...] = ()
+    route: RouteSpec | None = None
+    inhibit_rules: tuple[InhibitSpec, ...] = ()
+
+    @property
+    def routing(self) -> RoutingSpec | None:
+        """The file's routing, or None when it has none (so it leaves the stored one alone)."""
+        if not self.receivers and self.route is None and not self.inhibit_rules:
+            return None
+        return RoutingSpec(
+            receivers=self.receivers, route=self.route, inhibit_rules=self.inhibit_rules
+        )
 
     @model_validator(mode="after")
     def _unique_names(self) -> RuleFile:
@@ -400,7 +404,7 @@ def parse_rules(text: str, *, filename: str = "<rules>") -> RuleFile:
     if bare_list:
         data = {"rules": data}
     try:
-        return RuleFile.model_validate(data)
+        parsed = RuleFile.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
@@ -413,6 +417,12 @@ def parse_rules(text: str, *, filename: str = "<rules>") -> RuleFile:
                 RuleProblem(_line_of(root, node_path), _dotted(path) or "rules", error["msg"])
             )
         raise RuleFileError(filename, problems) from exc
+    crossed = routing_problems(data)
+    if crossed:
+        raise RuleFileError(
+            filename, [RuleProblem(_line_of(root, p), _dotted(p), msg) for p, msg in crossed]
+        )
+    return parsed
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:

@@ -12,9 +12,17 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.alert_tables import EACH_KEY, AlertEventRow, AlertRuleRow, AlertStateRow, SilenceRow
+from core.alert_tables import (
+    EACH_KEY,
+    AlertEventRow,
+    AlertRoutingRow,
+    AlertRuleRow,
+    AlertStateRow,
+    SilenceRow,
+)
 from core.db import session_scope
 from core.errors import ConfigError
+from stream.alerts.routing import RoutingSpec
 from stream.alerts.rules import EACH, Decision, KeyState, Rule
 from stream.alerts.silences import Matcher, matchers_of
 
@@ -26,10 +34,12 @@ __all__ = [
     "apply_decision",
     "expire_silence",
     "list_silences",
+    "load_routing",
     "load_states",
     "lock_rule",
     "set_enabled",
     "stored_rules",
+    "sync_routing",
     "sync_rules",
 ]
 
@@ -86,6 +96,33 @@ def sync_rules(
             row.updated_at = datetime.now(UTC)
             outcome[rule.name] = "updated"
     return outcome
+
+
+def sync_routing(engine: Engine, routing: RoutingSpec, *, source_file: str | None = None) -> str:
+    """Store a rules file's routing (it replaces the stored one); "stored" or "unchanged"."""
+    spec = routing.spec()
+    with session_scope(engine) as session:
+        row = session.get(AlertRoutingRow, 1, with_for_update=True)
+        if row is not None and row.spec == spec:
+            return "unchanged"
+        values = {"spec": spec, "source_file": source_file, "updated_at": datetime.now(UTC)}
+        session.execute(
+            insert(AlertRoutingRow)
+            .values(id=1, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+    return "stored"
+
+
+def load_routing(session: Session) -> RoutingSpec | None:
+    row = session.get(AlertRoutingRow, 1)
+    if row is None:
+        return None
+    try:
+        return RoutingSpec.model_validate(row.spec)
+    except ValueError as exc:
+        log.error("the stored alert routing is invalid; each rule goes to its channels: %s", exc)
+        return None
 
 
 def stored_rules(session: Session, *, enabled_only: bool = True) -> list[StoredRule]:

@@ -1,0 +1,49 @@
+"""alert routing and inhibition: the routing document, and what each route did with an event
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-10 10:00:00
+
+Mirrors core/alert_tables.py.
+
+- ``alert_routing``: one row (id 1), the receivers, route tree and inhibit rules of the
+  last rules file that had them.
+- ``notifications.channel``: up to 100 characters (a named receiver).
+- ``alert_events.routes``: ``{route id: {"notice", "at", "group"}}``; each route groups and
+  times its notifications on its own.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "alert_routing",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("spec", postgresql.JSONB(), nullable=False),
+        sa.Column("source_file", sa.Text(), nullable=True),
+        sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
+    )
+    op.add_column(
+        "alert_events",
+        sa.Column("routes", postgresql.JSONB(), server_default="{}", nullable=False),
+    )
+    op.alter_column("notifications", "channel", type_=sa.String(100), existing_type=sa.String(16))
+
+
+def downgrade() -> None:
+    op.alter_column("notifications", "channel", type_=sa.String(16), existing_type=sa.String(100))
+    op.drop_column("alert_events", "routes")
+    op.drop_table("alert_routing")
