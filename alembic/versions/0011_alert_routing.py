@@ -10,7 +10,9 @@ Mirrors core/alert_tables.py.
   last rules file that had them.
 - ``notifications.channel``: up to 100 characters (a named receiver).
 - ``alert_events.routes``: ``{route id: {"notice", "at", "group"}}``; each route groups and
-  times its notifications on its own.
+  times its notifications on its own. Events grouped before this revision went through
+  what is now the root route (grouped by alertname): they are recorded as the root's, so
+  an alert announced before the upgrade still gets its resolve after it.
 """
 
 from collections.abc import Sequence
@@ -41,6 +43,16 @@ def upgrade() -> None:
         sa.Column("routes", postgresql.JSONB(), server_default="{}", nullable=False),
     )
     op.alter_column("notifications", "channel", type_=sa.String(100), existing_type=sa.String(16))
+    op.execute(
+        """
+        UPDATE alert_events AS e SET routes = jsonb_build_object('root', jsonb_build_object(
+            'notice', e.notice,
+            'at', to_char(e.grouped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+            'group', 'alertname=' || r.name))
+        FROM alert_rules AS r
+        WHERE r.id = e.rule_id AND e.grouped_at IS NOT NULL AND e.notice IS NOT NULL
+        """
+    )
 
 
 def downgrade() -> None:

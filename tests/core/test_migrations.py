@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from core import migrate
@@ -72,3 +72,42 @@ def test_models_match_the_migrated_schema(empty_database: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_alerts_announced_before_routing_keep_their_resolve(empty_database: str) -> None:
+    """Revision 0011 records events grouped before it as the root route's: an alert
+    announced before the upgrade counts as heard, so its resolve is still sent after it."""
+    from sqlalchemy.orm import Session
+
+    from stream.alerts.notify import _heard
+    from stream.alerts.routing import ROOT
+
+    migrate.upgrade(empty_database, "0010")
+    with psycopg.connect(
+        make_url(empty_database).set(drivername="postgresql").render_as_string(hide_password=False)
+    ) as conn:
+        rule_id = conn.execute(
+            "INSERT INTO alert_rules (name, severity, scope_kind, scope_key, spec)"
+            " VALUES ('spike', 'critical', 'ticker', '*', '{}') RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO alert_events (rule_id, scope_key, from_state, to_state, at, notify,"
+            " notice, grouped_at) VALUES (%s, 'ACME', 'pending', 'firing',"
+            " '2026-12-01 10:00+00', true, 'queued', '2026-12-01 10:00:05+00')",
+            (rule_id,),
+        )
+    migrate.upgrade(empty_database)
+    engine = create_engine(empty_database)
+    try:
+        with Session(engine) as session:
+            assert _heard(session, rule_id, "ACME", ROOT)
+            routes = session.execute(text("SELECT routes FROM alert_events")).scalar_one()
+        assert routes == {
+            ROOT: {
+                "notice": "queued",
+                "at": "2026-12-01T10:00:05.000000+00:00",
+                "group": "alertname=spike",
+            }
+        }
+    finally:
+        engine.dispose()
