@@ -19,6 +19,7 @@ from types import TracebackType
 
 from core.config import Settings
 from core.errors import ServiceError
+from core.logs import register_secrets
 from core.services.broker import EmbeddedBroker
 from core.services.postgres import EmbeddedPostgres
 
@@ -122,6 +123,7 @@ class Services:
                     self.database_url = self.settings.database_url.get_secret_value()
                 else:
                     self.postgres = EmbeddedPostgres(self.settings.postgres_dir, self.log_dir)
+                    register_secrets([self.postgres.password])
                     self.postgres.start(timeout)
                     self.database_url = self.postgres.url()
         except BaseException:
