@@ -268,29 +268,22 @@ class EmbeddedPostgres:
             return trusting
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         log.info("initialising a new PostgreSQL data directory in %s", self.data_dir)
-        password = self.password
-        pwfile = self.data_dir.with_name(self.data_dir.name + ".initdb-password")
-        # initdb reads the password from a file: a private one, removed at once
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(password + "\n")
-        try:
-            _run_unprivileged(
-                [
-                    str(_bin_dir() / "initdb"),
-                    "-D",
-                    str(self.data_dir),
-                    "--auth=scram-sha-256",
-                    f"--pwfile={pwfile}",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "-U",
-                    SUPERUSER,
-                ],
-                self._preexec,
-            )
-        finally:
-            pwfile.unlink(missing_ok=True)
+        # initdb reads the superuser's password from its file
+        self._password = _read_or_create_password(self.password_file)
+        _run_unprivileged(
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=scram-sha-256",
+                f"--pwfile={self.password_file}",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                SUPERUSER,
+            ],
+            self._preexec,
+        )
         (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
         return False
 

@@ -285,3 +285,17 @@ def test_a_lost_password_file_is_a_clear_error(service_dir: Path) -> None:
     pg.password_file.unlink()
     with pytest.raises(ServiceError, match="postgres.password|pg.password"):
         EmbeddedPostgres(service_dir / "pg", service_dir / "logs").start()
+
+
+def test_no_user_namespace_as_root_is_a_clear_error(
+    service_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused() -> None:
+        raise PermissionError(1, "unshare(CLONE_NEWUSER)")
+
+    # what a container without the permission does to finsent's own preexec
+    monkeypatch.setattr("core.services.postgres._unprivileged", lambda: refused)
+    pg = EmbeddedPostgres(service_dir / "pg", service_dir / "logs")
+    with pytest.raises(ServiceError, match="user namespace.*DATABASE_URL"):
+        pg.start()
+    assert not (service_dir / "pg").exists()
