@@ -38,7 +38,7 @@ def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _scratch_dir(prefix: str) -> Path:
     # removed after use rather than kept among pytest's last basetemps: a PostgreSQL data
-    # directory alone is some 40 MB
+    # directory alone takes over 40 MB
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
