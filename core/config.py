@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -40,6 +40,26 @@ class KafkaSettings(BaseModel):
     # None: decided by the broker in use; off against the embedded Tansu broker, whose
     # restarts make kafka-python's idempotent producer fatal (STACK-NOTES).
     idempotent_producer: bool | None = None
+    # how finsent's clients (kafka-python producer and admin, the faust worker's aiokafka)
+    # authenticate to a real Kafka (KAFKA_BOOTSTRAP_SERVERS); the embedded broker takes
+    # plain, unauthenticated connections on loopback
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # CA bundle for SSL / SASL_SSL; None: the system's
+    ssl_cafile: Path | None = None
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and (
+            not self.sasl_username or self.sasl_password is None
+        ):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_username and "
+                "sasl_password (FINSENT_KAFKA__SASL_USERNAME / FINSENT_KAFKA__SASL_PASSWORD)"
+            )
+        return self
 
 
 class WorkerSettings(BaseModel):

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from core import migrate
 from core.config import Settings
 from core.services import Services
@@ -123,7 +125,9 @@ def _print_banner(
             f"Kafka ({kind}):      KAFKA_BOOTSTRAP_SERVERS={services.kafka.bootstrap_servers}"
         )
     if services.postgres is not None:
-        console.print(f"PostgreSQL (embedded): DATABASE_URL={services.database_url}")
+        url = make_url(services.database_url or "").render_as_string(hide_password=True)
+        console.print(f"PostgreSQL (embedded): {url}")
+        console.print(f"  password file:       {services.postgres.password_file}")
         console.print(f"  data directory:      {settings.postgres_dir}")
     elif services.database_url is not None:
         console.print("PostgreSQL:          external (DATABASE_URL)")

@@ -3,8 +3,9 @@
 Redaction happens when a record is created (a log record factory), not in a handler:
 faust replaces the root handlers when the worker starts, and a handler's filter would go
 with them. Two kinds of secret are masked: credentials in URLs and Slack webhook paths
-(patterns), and the configured secret values themselves (the database password, SMTP
-password, webhook URLs, dashboard password and API token), wherever they appear.
+(patterns), and the configured secret values themselves (the database password, the
+embedded database's, SMTP and Kafka SASL passwords, webhook URLs, dashboard password and
+API token), wherever they appear.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def secret_values(settings: Settings) -> list[str]:
     for url in (alerts.slack_webhook_url, alerts.webhook_url):
         if url is not None:
             values += _url_parts(url.get_secret_value())
-    for secret in (alerts.smtp_password, dashboard.password, dashboard.api_token):
+    secrets = (alerts.smtp_password, dashboard.password, dashboard.api_token)
+    for secret in (*secrets, settings.kafka.sasl_password):
         if secret is not None:
             values.append(secret.get_secret_value())
     return values

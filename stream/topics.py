@@ -6,6 +6,7 @@ import logging
 import warnings
 
 from core.config import KafkaSettings
+from stream.kafka_auth import kafka_python_auth
 
 __all__ = ["ensure_topics", "topic_names"]
 
@@ -24,7 +25,9 @@ def ensure_topics(bootstrap_servers: str, kafka: KafkaSettings) -> None:
         from kafka.admin import KafkaAdminClient, NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="finsent-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="finsent-admin", **kafka_python_auth(kafka)
+    )
     try:
         existing = set(admin.list_topics())
         wanted = [

@@ -38,6 +38,7 @@ from stream.background import in_background
 from stream.classifiers import load_classifier
 from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
+from stream.kafka_auth import faust_auth
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, dead_letter, score_batch
 from stream.tagging import load_tagger
@@ -262,6 +263,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
         web_enabled=False,
         autodiscover=False,
         **tansu,
+        **faust_auth(settings.kafka),
     )
     raw_topic = app.topic(
         settings.kafka.raw_topic, key_serializer="raw", value_serializer="raw", internal=False

@@ -36,17 +36,16 @@ def _scrub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def _traversable_dir(prefix: str) -> Path:
-    # Not under pytest's basetemp: pytest resets /tmp/pytest-of-<user> to 0700 whenever a
-    # session starts, and as root the embedded PostgreSQL runs as another user that must
-    # be able to reach its data directory for as long as it runs.
+def _scratch_dir(prefix: str) -> Path:
+    # removed after use rather than kept among pytest's last basetemps: a PostgreSQL data
+    # directory alone takes over 40 MB
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 @pytest.fixture
 def service_dir() -> Iterator[Path]:
     """A directory for a test's own embedded services (data, logs, state)."""
-    path = _traversable_dir("finsent-test-")
+    path = _scratch_dir("finsent-test-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -54,7 +53,7 @@ def service_dir() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     """Broker and database for the whole run (embedded unless configured externally)."""
-    data_dir = _traversable_dir("finsent-session-")
+    data_dir = _scratch_dir("finsent-session-")
     settings = Settings(
         data_dir=data_dir,
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),

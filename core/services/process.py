@@ -21,10 +21,13 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(sig: int) -> Callable[[], None]:
+def _die_with_parent(sig: int, first: Callable[[], None] | None) -> Callable[[], None]:
     def set_pdeathsig() -> None:
-        # Runs in the child between fork and exec, after any setuid: the kernel sends
-        # `sig` when the parent thread exits, so a killed parent leaks no service.
+        if first is not None:
+            first()
+        # Runs in the child between fork and exec, after any change of credentials (which
+        # clears it): the kernel sends `sig` when the parent thread exits, so a killed
+        # parent leaks no service.
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, sig)
 
@@ -80,7 +83,7 @@ class ChildProcess:
         log_file: Path,
         death_signal: int = signal.SIGTERM,
         stop_signal: int = signal.SIGTERM,
-        user: str | None = None,
+        preexec: Callable[[], None] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
@@ -88,7 +91,7 @@ class ChildProcess:
         self.log_file = log_file
         self.death_signal = death_signal
         self.stop_signal = stop_signal
-        self.user = user
+        self.preexec = preexec
         self.env = env
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -105,12 +108,7 @@ class ChildProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(self.death_signal),  # noqa: PLW1509
-                # as another user, drop root's groups too: a group match on a parent
-                # directory would override its "others may traverse" bit
-                user=self.user,
-                group=self.user,
-                extra_groups=[] if self.user else None,
+                preexec_fn=_die_with_parent(self.death_signal, self.preexec),  # noqa: PLW1509
                 env=self.env,
                 # own process group: Ctrl-C in the terminal reaches finsent, which stops
                 # services in order, instead of killing them all at once

@@ -1,7 +1,8 @@
 """Start what is not configured externally, tell other finsent processes where it runs.
 
 ``finsent up`` / ``finsent demo`` own a ``Services`` object; the addresses of the embedded
-services go to ``<data_dir>/services.json`` so that ``finsent worker``, ``ingest`` and
+services (the database URL with its password) go to ``<data_dir>/services.json``, mode
+0600, so that ``finsent worker``, ``ingest`` and
 ``db`` started in another terminal find them. With ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``DATABASE_URL`` set, nothing is started and the external services are used untouched.
 """
@@ -18,6 +19,7 @@ from types import TracebackType
 
 from core.config import Settings
 from core.errors import ServiceError
+from core.logs import register_secrets
 from core.services.broker import EmbeddedBroker
 from core.services.postgres import EmbeddedPostgres
 
@@ -121,6 +123,7 @@ class Services:
                     self.database_url = self.settings.database_url.get_secret_value()
                 else:
                     self.postgres = EmbeddedPostgres(self.settings.postgres_dir, self.log_dir)
+                    register_secrets([self.postgres.password])
                     self.postgres.start(timeout)
                     self.database_url = self.postgres.url()
         except BaseException:
@@ -192,7 +195,13 @@ class Services:
             broker_pid=self.broker.pid if self.broker else None,
             postgres_pid=self.postgres.pid if self.postgres else None,
         )
-        path.write_text(json.dumps(asdict(state)))
+        # it holds the database password: readable by finsent's user only, from the start
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(asdict(state)))
+        tmp.replace(path)
 
     def __enter__(self) -> Services:
         return self.start()

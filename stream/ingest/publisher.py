@@ -19,6 +19,7 @@ from core.errors import IngestError
 from core.schemas import Article
 from stream.ingest import metrics
 from stream.ingest.dedup import RecentIds
+from stream.kafka_auth import kafka_python_auth
 
 with warnings.catch_warnings():
     # kafka-python 3 warns about importlib.resources at import time (STACK-NOTES)
@@ -84,6 +85,7 @@ class ArticlePublisher:
             "enable_idempotence": idempotent,
             # bounds how long publish() can block when the broker is gone
             "max_block_ms": max_block_ms,
+            **kafka_python_auth(kafka),
         }
         config.update(producer_config)
         try:

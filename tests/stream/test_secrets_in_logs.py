@@ -49,6 +49,7 @@ SLACK_TOKEN = f"xoxb-slack-{TAG}-token"
 WEBHOOK_TOKEN = f"hook-{TAG}-token"
 API_TOKEN = f"api-{TAG}-token"
 UI_PASSWORD = f"ui-{TAG}-pass"
+KAFKA_PASSWORD = f"kafka-{TAG}-pass"
 
 
 @pytest.fixture
@@ -248,6 +249,11 @@ def test_redaction_survives_replaced_handlers_and_covers_tracebacks() -> None:
             "smtp_password": SMTP_PASSWORD,
         },
         dashboard={"api_token": API_TOKEN, "password": UI_PASSWORD},
+        kafka={
+            "security_protocol": "SASL_SSL",
+            "sasl_username": "finsent",
+            "sasl_password": KAFKA_PASSWORD,
+        },
     )
     root = logging.getLogger()
     saved = (logging.getLogRecordFactory(), root.handlers[:], root.level)
@@ -258,6 +264,7 @@ def test_redaction_survives_replaced_handlers_and_covers_tracebacks() -> None:
         log = logging.getLogger("finsent.test")
         log.warning("POST %s failed", f"https://hooks.example.test/in?token={WEBHOOK_TOKEN}")
         log.warning("smtp login %s / api %s / ui %s", SMTP_PASSWORD, API_TOKEN, UI_PASSWORD)
+        log.warning("SASL login with %s failed", KAFKA_PASSWORD)
         try:
             raise ConnectionError(f"could not reach /services/T1/B1/{SLACK_TOKEN}")
         except ConnectionError:
@@ -267,7 +274,8 @@ def test_redaction_survives_replaced_handlers_and_covers_tracebacks() -> None:
         root.handlers[:] = saved[1]
         root.setLevel(saved[2])
     written = out.getvalue()
-    assert written.count("***") >= 6, written
+    assert written.count("***") >= 7, written
     assert "could not reach" in written and "ConnectionError" in written
-    for secret in (DB_PASSWORD, WEBHOOK_TOKEN, SLACK_TOKEN, SMTP_PASSWORD, API_TOKEN, UI_PASSWORD):
+    secrets = (DB_PASSWORD, WEBHOOK_TOKEN, SLACK_TOKEN, SMTP_PASSWORD, API_TOKEN, UI_PASSWORD)
+    for secret in (*secrets, KAFKA_PASSWORD):
         assert secret not in written, written
