@@ -87,7 +87,10 @@ def silence_end(duration: str, now: datetime | None = None) -> datetime:
         raise ConfigError(f"{duration!r} is no duration: use e.g. 90s, 30m, 2h or 1d") from None
     if seconds <= 0:
         raise ConfigError("a silence must last longer than 0s")
-    return (now or datetime.now(UTC)) + timedelta(seconds=seconds)
+    try:
+        return (now or datetime.now(UTC)) + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ConfigError(f"{duration!r} ends after the year 9999") from None
 
 
 def alert_labels(
