@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from core.errors import ServiceError
 from dashboard.auth import AuthConfig
 
-__all__ = ["auth", "begin", "connect", "current_user", "set_auth", "set_engine"]
+__all__ = ["auth", "begin", "connect", "current_user", "engine", "set_auth", "set_engine"]
 
 _engine: Engine | None = None
 _auth = AuthConfig()
@@ -29,6 +29,11 @@ def _get() -> Engine:
     if _engine is None:
         raise ServiceError("the dashboard has no database engine: call create_dash_app(engine)")
     return _engine
+
+
+def engine() -> Engine:
+    """For the functions the CLI shares (stream.alerts.state), which take an engine."""
+    return _get()
 
 
 @contextmanager

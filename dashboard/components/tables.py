@@ -18,6 +18,7 @@ from dashboard.queries import (
     Mover,
     RuleRow,
 )
+from stream.alerts.state import SilenceView
 
 __all__ = [
     "active_alerts_table",
@@ -29,6 +30,7 @@ __all__ = [
     "safe_href",
     "scope_href",
     "sentiment_badge",
+    "silences_table",
 ]
 
 
@@ -219,6 +221,36 @@ def active_alerts_table(alerts: Sequence[ActiveAlert]) -> html.Table | html.Div:
         ["State", "Rule", "Severity", "Scope", "Since", "Value", ""],
         rows,
         empty="Nothing firing or pending",
+    )
+
+
+def silences_table(silences: Sequence[SilenceView]) -> html.Table | html.Div:
+    """The silences not yet over, each with its matchers and an Expire button."""
+    rows = [
+        html.Tr(
+            [
+                html.Td([html.Span(m, className="chip") for m in s.all_matchers]),
+                html.Td(s.created_by or "–"),
+                html.Td(s.comment or "", className="small"),
+                html.Td(fmt_time(s.starts_at), className="nowrap muted"),
+                html.Td(fmt_time(s.ends_at), className="nowrap muted"),
+                html.Td(
+                    html.Button(
+                        "Expire",
+                        id={"type": "expire-silence", "silence": s.id},
+                        className="btn btn-small",
+                    )
+                ),
+            ],
+            id=f"silence-{s.id}",
+        )
+        for s in silences
+    ]
+    return _table(
+        ["Matchers", "Created by", "Comment", "Starts", "Ends", ""],
+        rows,
+        id="silences-table",
+        empty="No active silence",
     )
 
 

@@ -1,4 +1,5 @@
-"""Alerts: firing and pending (acknowledge / silence), the inbox, recent transitions, the rules."""
+"""Alerts: firing and pending (acknowledge / silence), silences (create / expire), the inbox,
+recent transitions, the rules."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, callback, ctx, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import ConfigError
 from dashboard import context
 from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS, Controls
@@ -18,11 +20,17 @@ from dashboard.components.tables import (
     alert_events_table,
     inbox_list,
     rules_table,
+    silences_table,
 )
+from stream.alerts.silences import parse_matchers, silence_end
+from stream.alerts.state import add_silence, expire_silence, list_silences
 
 SILENCE_FOR = timedelta(hours=1)
 MAX_RULE_ID = 2**31 - 1  # PostgreSQL integer
 MAX_KEY_CHARS = 200
+# what the silences table's columns take (created_by and a rule's name: String(200))
+MAX_FIELD_CHARS = {"matchers": 5_000, "rule": 200, "duration": 50, "creator": 200,
+                   "comment": 2_000}  # fmt: skip
 
 
 def layout(**_: Any) -> html.Div:
@@ -31,11 +39,128 @@ def layout(**_: Any) -> html.Div:
             section_title("Alerts"),
             html.Div(id="alerts-flash", className="flash"),
             card("Firing and pending", html.Div(id="alerts-active")),
+            card(
+                "Silences",
+                html.Div(id="silences-flash", className="flash"),
+                html.Div(id="silences-error", className="form-error", role="alert"),
+                html.Div(id="silences-list"),
+                _silence_form(),
+            ),
             card("Inbox", html.Div(id="alerts-inbox")),
             card("Recent transitions", html.Div(id="alerts-recent")),
             card("Rules", html.Div(id="alerts-rules")),
         ]
     )
+
+
+def _silence_form() -> html.Div:
+    # behind a login the creator starts as the login; locally there is no one to name
+    creator = context.current_user() if context.auth().has_login else ""
+
+    def field(label: str, control: Any) -> html.Label:
+        return html.Label([html.Span(label, className="form-label"), control])
+
+    return html.Div(
+        [
+            field(
+                "Matchers, one per line",
+                dcc.Textarea(
+                    id="silence-matchers",
+                    placeholder="team=markets\nticker=~AAP.*\nseverity!=info",
+                    rows=3,
+                ),
+            ),
+            field("Rule (optional)", dcc.Input(id="silence-rule", type="text")),
+            field("For", dcc.Input(id="silence-duration", type="text", value="2h")),
+            field("Created by", dcc.Input(id="silence-creator", type="text", value=creator)),
+            field("Comment", dcc.Input(id="silence-comment", type="text")),
+            html.Button("Create silence", id="silence-create", className="btn"),
+        ],
+        className="silence-form",
+    )
+
+
+def _create_silence(**form: Any) -> str:
+    """Create the silence the form describes (what ``finsent alerts silence`` does);
+    ``ConfigError`` with what is wrong, and nothing written, otherwise."""
+    for name, value in form.items():
+        # the values come from the browser: a forged callback may carry anything
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{name}: not text")
+        if value and (len(value) > MAX_FIELD_CHARS[name] or "\x00" in value):
+            raise ConfigError(f"{name}: at most {MAX_FIELD_CHARS[name]} characters of text")
+    text = {name: (value or "").strip() for name, value in form.items()}
+    if not text["creator"] or not text["comment"]:
+        raise ConfigError("say who creates the silence and why (created by, comment)")
+    ends = silence_end(text["duration"])
+    matchers = parse_matchers(text["matchers"].splitlines())
+    silence_id = add_silence(
+        context.engine(),
+        ends_at=ends,
+        rule_name=text["rule"] or None,
+        matchers=matchers,
+        created_by=text["creator"],
+        comment=text["comment"],
+    )
+    return f"Silence {silence_id} until {ends:%Y-%m-%d %H:%M} UTC"
+
+
+def _expire_silence(trigger: dict[str, Any]) -> str:
+    silence_id = trigger.get("silence")
+    if (
+        not isinstance(silence_id, int)
+        or isinstance(silence_id, bool)
+        or not 1 <= silence_id <= MAX_RULE_ID
+    ):
+        raise ConfigError("That silence no longer exists.")
+    expire_silence(context.engine(), silence_id)
+    return f"Silence {silence_id} expired"
+
+
+@callback(
+    Output("silences-list", "children"),
+    Output("silences-flash", "children"),
+    Output("silences-error", "children"),
+    Output("silence-matchers", "value"),
+    Output("silence-comment", "value"),
+    Input("silence-create", "n_clicks"),
+    Input({"type": "expire-silence", "silence": ALL}, "n_clicks"),
+    Input("tick", "n_intervals"),
+    State("silence-matchers", "value"),
+    State("silence-rule", "value"),
+    State("silence-duration", "value"),
+    State("silence-creator", "value"),
+    State("silence-comment", "value"),
+    running=[(Output("tick", "disabled"), True, False)],
+)
+def refresh_silences(
+    _create: int | None,
+    _expires: list[int | None],
+    _tick: int | None,
+    matchers: Any,
+    rule: Any,
+    duration: Any,
+    creator: Any,
+    comment: Any,
+) -> tuple[Any, ...]:
+    """The silences not yet over; first a create or expire click, if that triggered it."""
+    trigger = ctx.triggered_id
+    # a re-render adds buttons whose n_clicks is None: that is no click
+    clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
+    flash, error = "", ""
+    cleared: tuple[Any, Any] = (dash.no_update, dash.no_update)
+    try:
+        if clicked and trigger == "silence-create":
+            flash = _create_silence(
+                matchers=matchers, rule=rule, duration=duration, creator=creator, comment=comment
+            )
+            cleared = ("", "")
+        elif clicked and isinstance(trigger, dict) and trigger.get("type") == "expire-silence":
+            flash = _expire_silence(trigger)
+    except ConfigError as exc:
+        error = str(exc)
+    silences = list_silences(context.engine())
+    return (silences_table(silences), flash, error, *cleared)
 
 
 def _act() -> str:

@@ -331,18 +331,17 @@ def silence(
     """Silence notifications by rule, key and/or matchers until a time (evaluation goes on)."""
     import getpass
 
-    from stream.alerts.silences import parse_matcher
+    from stream.alerts.silences import parse_matchers, silence_end
     from stream.alerts.state import add_silence
 
     try:
-        seconds = parse_duration(duration)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        ends = silence_end(duration)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--for") from exc
     try:
-        matchers = [parse_matcher(item) for item in label or ()]
+        matchers = parse_matchers(label or ())
     except ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="--label") from exc
-    ends = datetime.now(UTC) + timedelta(seconds=seconds)
     silence_id = _run(
         lambda e: add_silence(
             e,

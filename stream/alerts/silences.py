@@ -10,14 +10,22 @@ them matches. An alert's labels are its rule's labels plus ``alertname`` (the ru
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from core.errors import ConfigError
 
-__all__ = ["Matcher", "alert_labels", "covers", "matchers_of", "parse_matcher"]
+__all__ = [
+    "Matcher",
+    "alert_labels",
+    "covers",
+    "matchers_of",
+    "parse_matcher",
+    "parse_matchers",
+    "silence_end",
+]
 
 Op = Literal["=", "!=", "=~", "!~"]
 _MATCHER: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
@@ -60,6 +68,29 @@ def parse_matcher(text: str) -> Matcher:
         except re.error as exc:
             raise ConfigError(f"{text!r}: bad regular expression: {exc}") from exc
     return Matcher(name, op, value)  # type: ignore[arg-type]
+
+
+def parse_matchers(texts: Iterable[str]) -> list[Matcher]:
+    """One matcher per item (blank items skipped); ``ConfigError`` at the first bad one."""
+    return [parse_matcher(text) for text in texts if text.strip()]
+
+
+def silence_end(duration: str, now: datetime | None = None) -> datetime:
+    """When a silence of ``duration`` (the rules' grammar: 90s, 30m, 2h, 1d) made at
+    ``now`` ends; ``ConfigError`` for anything else, or for no time at all."""
+    # imported here: rules imports routing, which imports this module
+    from stream.alerts.rules import parse_duration
+
+    try:
+        seconds = parse_duration(duration)
+    except ValueError:
+        raise ConfigError(f"{duration!r} is no duration: use e.g. 90s, 30m, 2h or 1d") from None
+    if seconds <= 0:
+        raise ConfigError("a silence must last longer than 0s")
+    try:
+        return (now or datetime.now(UTC)) + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ConfigError(f"{duration!r} ends after the year 9999") from None
 
 
 def alert_labels(

@@ -338,6 +338,14 @@ class SilenceView:
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
 
+    @property
+    def all_matchers(self) -> tuple[str, ...]:
+        """The rule and key as the matchers on ``alertname`` and ``key`` they amount to,
+        then the labels and matchers."""
+        named = [f"alertname={self.rule}"] if self.rule is not None else []
+        named += [f"key={self.scope_key}"] if self.scope_key is not None else []
+        return (*named, *self.matchers)
+
 
 def list_silences(engine: Engine, *, expired: bool = False) -> list[SilenceView]:
     """Silences, newest first; only those not yet over unless ``expired``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
 )
 from selenium.webdriver.common.by import By
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.services.process import free_port
 from tests.dashboard.seed import XSS_TITLE, Seeded
@@ -161,6 +161,75 @@ def test_script_headline_is_shown_as_text(duo, seeded: Seeded) -> None:
         "return Array.from(document.scripts).filter(s => s.text.includes('pwned')).length;"
     )
     assert scripts == 0
+
+
+def _open_alerts_page(duo) -> None:
+    duo.find_element("a.nav-link[href='/alerts']").click()
+    duo.wait_for_element("#silence-create", timeout=TIMEOUT)
+    duo.wait_for_element("#silences-list > *", timeout=TIMEOUT)
+
+
+def _fill_silence_form(duo, matchers: str, *, creator: str, comment: str) -> None:
+    duo.find_element("#silence-matchers").send_keys(matchers)
+    duo.find_element("#silence-creator").send_keys(creator)
+    duo.find_element("#silence-comment").send_keys(comment)
+    duo.find_element("#silence-create").click()
+
+
+def test_a_silence_is_created_from_the_form_listed_and_expired(
+    duo, seeded_db: tuple[Engine, Seeded]
+) -> None:
+    db = seeded_db[0]
+    _open_alerts_page(duo)
+    _fill_silence_form(duo, "ticker=~AAP.*\nseverity!=info", creator="ann", comment="earnings call")
+    duo.wait_for_contains_text("#silences-list", "earnings call", timeout=TIMEOUT)
+    listed = duo.find_element("#silences-table").text
+    assert "ticker=~AAP.*" in listed and "severity!=info" in listed and "ann" in listed
+    assert duo.find_element("#silences-error").text == ""
+
+    with db.connect() as conn:
+        [row] = conn.execute(
+            text("SELECT * FROM silences WHERE comment = 'earnings call'")
+        ).mappings()
+    assert row["matchers"] == [
+        {"name": "ticker", "op": "=~", "value": "AAP.*"},
+        {"name": "severity", "op": "!=", "value": "info"},
+    ]
+    assert row["created_by"] == "ann" and row["rule_id"] is None and row["scope_key"] is None
+    left = row["ends_at"] - datetime.now(UTC)
+    assert timedelta(hours=1, minutes=55) < left <= timedelta(hours=2)
+
+    # the live refresh may redraw the table between finding the button and clicking it
+    deadline = time.monotonic() + TIMEOUT
+    while "earnings call" in duo.find_element("#silences-list").text:
+        assert time.monotonic() < deadline, "expiring never took effect"
+        try:
+            duo.find_element(f"#silence-{row['id']} button").click()
+        except (StaleElementReferenceException, NoSuchElementException):
+            pass
+        time.sleep(0.5)
+    duo.wait_for_contains_text("#silences-flash", f"Silence {row['id']} expired", timeout=TIMEOUT)
+    with db.connect() as conn:
+        ends_at = conn.execute(
+            text("SELECT ends_at FROM silences WHERE id = :id"), {"id": row["id"]}
+        ).scalar_one()
+    assert ends_at <= datetime.now(UTC)
+
+
+def test_a_bad_matcher_shows_the_error_and_creates_nothing(
+    duo, seeded_db: tuple[Engine, Seeded]
+) -> None:
+    db = seeded_db[0]
+    count = "SELECT count(*) FROM silences"
+    with db.connect() as conn:
+        before = conn.execute(text(count)).scalar_one()
+    _open_alerts_page(duo)
+    _fill_silence_form(duo, "team=markets\nteam:markets", creator="ann", comment="typo")
+    duo.wait_for_contains_text("#silences-error", "'team:markets' is no matcher", timeout=TIMEOUT)
+    assert duo.find_element("#silences-flash").text == ""
+    assert duo.find_element("#silence-matchers").get_attribute("value").endswith("team:markets")
+    with db.connect() as conn:
+        assert conn.execute(text(count)).scalar_one() == before
 
 
 def test_health_page_and_alert_acknowledgement(duo, seeded: Seeded) -> None:

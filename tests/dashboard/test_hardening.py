@@ -133,6 +133,125 @@ def test_a_callback_from_another_origin_is_refused(server: _Server, db: Engine) 
     assert _count(db, "SELECT count(*) FROM silences") == before
 
 
+def _silences_callback(
+    server: _Server,
+    *,
+    expire: object = None,
+    form: dict[str, object] | None = None,
+    auth: httpx.Auth | None = None,
+) -> dict[str, Any]:
+    """The request Dash's renderer sends when the silence form's button (``form``) or an
+    Expire button (``expire``: the silence id it carries) is clicked."""
+    deps = httpx.get(f"{server.url}/_dash-dependencies", auth=auth).json()
+    [spec] = [d for d in deps if "silences-list" in d["output"]]
+    forged_id = {"type": "expire-silence", "silence": expire}
+    inputs: list[Any] = []
+    for item in spec["inputs"]:
+        if item["id"] == "silence-create":
+            inputs.append({"id": item["id"], "property": "n_clicks", "value": 1 if form else None})
+        elif item["id"].startswith("{"):
+            clicked = [{"id": forged_id, "property": "n_clicks", "value": 1}]
+            inputs.append(clicked if expire is not None else [])
+        else:
+            inputs.append({"id": item["id"], "property": item["property"], "value": None})
+    state = [
+        {"id": item["id"], "property": "value", "value": (form or {}).get(item["id"])}
+        for item in spec["state"]
+    ]
+    changed = (
+        json.dumps(forged_id, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+        if expire is not None
+        else "silence-create.n_clicks"
+    )
+    return {
+        "output": spec["output"],
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]}
+            for o in spec["output"].strip(".").split("...")
+        ],
+        "inputs": inputs,
+        "changedPropIds": [changed],
+        "state": state,
+    }
+
+
+def _silences_error(response: httpx.Response) -> str:
+    return str(response.json()["response"]["silences-error"]["children"])
+
+
+SILENCES = "SELECT count(*) + coalesce(sum(extract(epoch FROM ends_at))::bigint, 0) FROM silences"
+FORM = {
+    "silence-matchers": "team=markets",
+    "silence-duration": "2h",
+    "silence-creator": "ann",
+    "silence-comment": "earnings call",
+}
+
+
+@pytest.mark.parametrize("silence_id", [2**40, "1; DROP", True, [1], 987_654])
+def test_forged_expire_callbacks_are_refused_not_500(
+    server: _Server, db: Engine, silence_id: object
+) -> None:
+    before = _count(db, SILENCES)
+    body = _silences_callback(server, expire=silence_id)
+    response = httpx.post(f"{server.url}/_dash-update-component", json=body, timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    assert _silences_error(response) in ("That silence no longer exists.", "no silence 987654")
+    assert _count(db, SILENCES) == before
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"silence-matchers": ["team=markets"]},
+        {"silence-matchers": "team=mar\x00kets"},
+        {"silence-creator": "K" * 5_000},
+        {"silence-comment": {"$ne": 1}},
+        {"silence-rule": "R" * 5_000},
+        {"silence-duration": "9" * 400},
+        {"silence-duration": "9" * 40},
+        {"silence-duration": "0h"},
+        {"silence-matchers": "ticker=~(unclosed"},
+    ],
+)
+def test_forged_silence_forms_are_refused_not_500(
+    server: _Server, db: Engine, forged: dict[str, object]
+) -> None:
+    before = _count(db, SILENCES)
+    body = _silences_callback(server, form={**FORM, **forged})
+    response = httpx.post(f"{server.url}/_dash-update-component", json=body, timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    assert _silences_error(response) != ""
+    assert _count(db, SILENCES) == before
+
+
+def test_silences_are_created_and_expired_only_with_the_login(db: Engine) -> None:
+    auth = AuthConfig(username="analyst", password=PASSWORD)
+    login = httpx.BasicAuth("analyst", PASSWORD)
+    try:
+        with _Server(secured(create_server(db, auth), auth, bind_host="127.0.0.1")) as server:
+            url = f"{server.url}/_dash-update-component"
+            create = _silences_callback(server, form=FORM, auth=login)
+            before = _count(db, SILENCES)
+            assert httpx.post(url, json=create, timeout=30).status_code == 401
+            assert _count(db, SILENCES) == before
+            assert httpx.post(url, json=create, auth=login, timeout=30).status_code == 200
+            assert _count(db, SILENCES) != before
+            made = _count(db, "SELECT max(id) FROM silences")
+
+            expire = _silences_callback(server, expire=made, auth=login)
+            created = _count(db, SILENCES)
+            assert httpx.post(url, json=expire, timeout=30).status_code == 401
+            assert _count(db, SILENCES) == created
+            response = httpx.post(url, json=expire, auth=login, timeout=30)
+            assert response.status_code == 200
+            assert _silences_error(response) == ""
+            over = "SELECT max(id) FROM silences WHERE ends_at <= now()"
+            assert _count(db, over) == made
+    finally:
+        create_server(db)  # the Dash app is a per-process singleton: leave it open again
+
+
 def test_every_answer_carries_the_security_headers(server: _Server) -> None:
     for path in ("/", "/api/v1/health", "/api/v1/nope", "/_dash-layout"):
         headers = httpx.get(f"{server.url}{path}").headers

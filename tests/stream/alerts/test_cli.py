@@ -125,6 +125,18 @@ def test_silence_refuses_a_bad_matcher_and_upper_cases_a_ticker(
     assert rows(db, "SELECT scope_key FROM silences") == [{"scope_key": "ACME"}]
 
 
+@pytest.mark.parametrize(
+    ("duration", "said"),
+    [("0h", "longer than 0s"), ("9" * 40, "after the year 9999"), ("2 hours", "no duration")],
+)
+def test_silence_refuses_a_duration_of_no_time_or_none_at_all(
+    db: Engine, cli: CliRunner, duration: str, said: str
+) -> None:
+    bad = cli.invoke(app, ["alerts", "silence", "--for", duration, "--match", "team=markets"])
+    assert bad.exit_code == 2 and said in bad.output
+    assert rows(db, "SELECT id FROM silences") == []
+
+
 def test_silences_are_listed_with_matchers_creator_and_comment_then_expired(
     db: Engine, cli: CliRunner
 ) -> None:
