@@ -77,7 +77,7 @@ def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, titl
     if fmt == "json":
         typer.echo(json.dumps(list(rows), default=str, indent=2))
     elif fmt == "csv":
-        from dashboard.components.export import to_csv
+        from core.csvout import to_csv
 
         typer.echo(to_csv(rows, columns), nl=False)
     elif fmt == "table":

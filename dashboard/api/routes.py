@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -12,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 
+from core.csvout import to_csv
 from dashboard import queries as q
 from dashboard.api.deps import (
     ERROR_RESPONSES,
@@ -54,13 +53,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
     return Response(
-        buffer.getvalue(),
+        to_csv(rows, columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

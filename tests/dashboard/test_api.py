@@ -192,6 +192,26 @@ def test_alerts(client: TestClient) -> None:
     assert client.get("/api/v1/alerts", params={"range": "1y", "step": 60}).status_code == 422
 
 
+def test_csv_is_guarded_against_formulas(client: TestClient, db: Engine, seeded: Seeded) -> None:
+    from datetime import timedelta
+
+    from stream.persist import BatchWrite, persist_batch
+    from tests.dashboard.seed import WIDTHS, _scored
+
+    # long before every range the other tests read, on a ticker no other test asks for
+    article, scored = _scored(
+        77_777, seeded.now - timedelta(days=400), "neutral", ticker="ZZZZ", title="=1+2 ZZZZ"
+    )
+    persist_batch(db, BatchWrite([article], [scored], []), WIDTHS)
+    response = client.get("/api/v1/articles", params={"ticker": "ZZZZ", "format": "csv"})
+    [row] = list(csv.DictReader(response.text.splitlines()))
+    assert row["title"] == "'=1+2 ZZZZ" and row["tickers"] == "ZZZZ"
+    rows = list(
+        csv.DictReader(client.get("/api/v1/alerts", params={"format": "csv"}).text.splitlines())
+    )
+    assert all(cell != "'" for r in rows for cell in r.values())
+
+
 def test_health(client: TestClient) -> None:
     body = client.get("/api/v1/health").json()
     assert body["workers"][0]["provider"] == "CPUExecutionProvider"
