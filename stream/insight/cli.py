@@ -79,7 +79,9 @@ def explain(
     from stream.insight.service import explain_article, explain_text
 
     settings = get_settings()
-    if (article_id is None) == (text is None):
+    if article_id is None and text is None:
+        raise typer.BadParameter("give an ARTICLE_ID or --text")
+    if article_id is not None and text is not None:
         raise typer.BadParameter("give an ARTICLE_ID or --text, not both")
     if text is not None:
         ex = _run(lambda: explain_text(settings, text))

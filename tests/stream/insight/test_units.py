@@ -181,3 +181,20 @@ def test_psi_and_the_drift_rule_fire_on_a_shifted_stream_only() -> None:
     # too few articles: no alert however shifted
     tiny = summarise(_rows(rng, 5, (1, 0, 0), 0.4), low_confidence=0.5, vocabulary=vocab)
     assert not drift_alerts([compare(date(2026, 11, 23), "x", tiny, ref)], level=0.25)
+
+
+def test_explain_says_what_to_give() -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    def error(argv: list[str]) -> str:
+        result = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
+        assert result.exit_code == 2
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+
+    nothing = error(["explain"])
+    assert "give an ARTICLE_ID or --text" in nothing and "not both" not in nothing
+    assert "not both" in error(["explain", "abc", "--text", "x"])
