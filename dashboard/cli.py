@@ -193,7 +193,7 @@ def query_articles(
     filters = q.ArticleFilters(
         start=rng.start if rng else None,
         end=rng.end if rng else None,
-        tickers=[t.upper() for t in ticker or ()],
+        tickers=q.normalise_tickers(ticker or ()),
         topics=list(topic or ()),
         sources=list(source or ()),
         sentiments=list(sentiment or ()),

@@ -81,6 +81,8 @@ def get_series(
     """
     if scope != "market" and not key:
         raise HTTPException(422, f"scope={scope} needs at least one key=...")
+    if scope == "ticker":
+        key = q.normalise_tickers(key)
     _check_keys(key)
     points = q.series(conn, scope, key, rng)
     out = [
@@ -124,7 +126,9 @@ def get_articles(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     format: FormatQuery = "json",
 ) -> ArticlePageOut | Response:
-    """Articles newest first with their latest score; keyset pagination via ``next_cursor``."""
+    """Articles newest first with their latest score; keyset pagination via ``next_cursor``.
+    Tickers are matched in any case, with or without a leading ``$``."""
+    ticker = q.normalise_tickers(ticker)
     for keys in (ticker, topic, source):
         _check_keys(keys)
     try:
@@ -179,6 +183,8 @@ def get_alerts(
     """Alert state transitions, newest first (default range: the last 7 days)."""
     now = datetime.now(UTC)
     start, end = (rng.start, rng.end) if rng else (now - timedelta(days=7), now)
+    if scope == "ticker" and key is not None:
+        [key] = q.normalise_tickers([key])
     events = q.alert_events(
         conn,
         start=start,

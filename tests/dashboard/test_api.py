@@ -214,6 +214,25 @@ def test_csv_is_guarded_against_formulas(client: TestClient, db: Engine, seeded:
     assert all(cell != "'" for r in rows for cell in r.values())
 
 
+def test_tickers_match_in_any_case_and_with_a_dollar(client: TestClient) -> None:
+    def ids(**params: object) -> list[str]:
+        body = client.get("/api/v1/articles", params={**params, "limit": 500}).json()
+        return [i["id"] for i in body["items"]]
+
+    upper = ids(ticker="AAPL")
+    assert upper and ids(ticker="aapl") == upper and ids(ticker="$aapl") == upper
+    series = [
+        client.get("/api/v1/series", params={"range": "24h", "scope": "ticker", "key": key}).json()
+        for key in ("AAPL", "aapl", "$AAPL")
+    ]
+    assert series[0]["keys"] == ["AAPL"] and series[0]["points"]
+    totals = [[(p["bucket_start"], p["n_total"]) for p in one["points"]] for one in series]
+    assert totals[1] == totals[0] and totals[2] == totals[0]
+    assert series[1]["keys"] == series[2]["keys"] == ["AAPL"]
+    alerts = client.get("/api/v1/alerts", params={"scope": "ticker", "key": "aapl"}).json()
+    assert [i["scope_key"] for i in alerts["items"]] == ["AAPL"]
+
+
 def test_health(client: TestClient) -> None:
     body = client.get("/api/v1/health").json()
     assert body["workers"][0]["provider"] == "CPUExecutionProvider"
