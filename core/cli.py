@@ -87,10 +87,12 @@ def worker() -> None:
 
 @app.command()
 def status() -> None:
-    """Show services, worker throughput, dead letters, last article per source, alerts firing."""
+    """Show services, worker throughput, dead letters, last article per source, alerts
+    firing. Exits 1 when the broker or the database is not running."""
     from core.status import print_status
 
-    print_status(get_settings())
+    if not print_status(get_settings()):
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")
@@ -116,19 +118,11 @@ def db_current() -> None:
 
 
 def _with_database(action: Callable[[str], object]) -> None:
-    """Run `action` on DATABASE_URL, a running `finsent up`, or a briefly started embedded one."""
-    from core.services import Services, resolve_database_url
+    """Run `action` on DATABASE_URL or a running `finsent up`'s database."""
+    from core.cli_support import database_url
 
-    settings = get_settings()
     try:
-        try:
-            url = resolve_database_url(settings)
-        except FinsentError:
-            with Services(settings, kafka=False) as services:
-                assert services.database_url is not None  # noqa: S101
-                action(services.database_url)
-                return
-        action(url)
+        action(database_url())
     except FinsentError as exc:
         raise _fail(exc) from exc
 
