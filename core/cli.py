@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from core.cli_help import tidy_help
 from core.cli_support import fail as _fail
 from core.config import get_settings
 from core.errors import FinsentError
@@ -173,6 +174,7 @@ def _mount_subsystems() -> None:
 
 
 _mount_subsystems()
+tidy_help(app)
 
 if __name__ == "__main__":
     app()
