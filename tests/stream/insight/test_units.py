@@ -198,3 +198,22 @@ def test_explain_says_what_to_give() -> None:
     nothing = error(["explain"])
     assert "give an ARTICLE_ID or --text" in nothing and "not both" not in nothing
     assert "not both" in error(["explain", "abc", "--text", "x"])
+
+
+def test_rankings_leave_stop_words_out() -> None:
+    from stream.insight.explain import Explanation, WordWeight, is_stop_word
+
+    def w(word: str, sentiment: float, topic: float) -> WordWeight:
+        return WordWeight(word, 0, len(word), sentiment, abs(sentiment), topic)
+
+    ex = Explanation(
+        text="", model_name="m", model_version="v", sentiment="negative", score=-0.5,
+        confidence=0.9, topic="Earnings", topic_probability=0.8,
+        words=[w("After", -0.9, 0.9), w("as,", 0.8, 0.8), w("plunge", -0.4, 0.1),
+               w("not", -0.3, 0.05), w("profit", 0.2, 0.3)],
+        evaluated=5, total_words=5, truncated=False, elapsed_ms=1.0,
+    )  # fmt: skip
+    assert [x.word for x in ex.top_sentiment(3)] == ["plunge", "not", "profit"]
+    assert [x.word for x in ex.top_topic(2)] == ["profit", "plunge"]
+    assert [x.word for x in ex.top_support(1)] == ["plunge"]
+    assert is_stop_word("(After") and not is_stop_word("down") and not is_stop_word("not")
