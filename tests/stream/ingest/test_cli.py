@@ -255,3 +255,15 @@ def test_sigterm_stops_a_live_source_cleanly(tmp_path):
             proc.wait()
     assert proc.returncode == 0, err
     assert b"stopped; what was accepted has been flushed" in err
+
+
+def test_the_readme_replay_example_replays(tmp_path):
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```jsonl\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "news.jsonl"
+    path.write_text(example)
+    result = runner.invoke(app, ["replay", str(path), "--speed", "0", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    articles = articles_of(result.stdout)
+    assert len(articles) == len(example.splitlines()) == 3
+    assert articles[0].tickers == ("NVDA",) and articles[2].tickers == ("TSLA",)
