@@ -47,7 +47,7 @@ format: ## ruff format + autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-migrate: ## alembic upgrade head on DATABASE_URL or the embedded database
+migrate: ## alembic upgrade head on DATABASE_URL or a running `finsent up`'s database
 	$(VENV)/bin/finsent db upgrade
 
 train: install-teacher ## train the teacher (hours on CPU; resumable), then distil the student

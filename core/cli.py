@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from core.cli_help import tidy_help
 from core.cli_support import fail as _fail
 from core.config import get_settings
 from core.errors import FinsentError
@@ -87,10 +88,12 @@ def worker() -> None:
 
 @app.command()
 def status() -> None:
-    """Show services, worker throughput, dead letters, last article per source, alerts firing."""
+    """Show services, worker throughput, dead letters, last article per source, alerts
+    firing. Exits 1 when the broker or the database is not running."""
     from core.status import print_status
 
-    print_status(get_settings())
+    if not print_status(get_settings()):
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")
@@ -116,19 +119,11 @@ def db_current() -> None:
 
 
 def _with_database(action: Callable[[str], object]) -> None:
-    """Run `action` on DATABASE_URL, a running `finsent up`, or a briefly started embedded one."""
-    from core.services import Services, resolve_database_url
+    """Run `action` on DATABASE_URL or a running `finsent up`'s database."""
+    from core.cli_support import database_url
 
-    settings = get_settings()
     try:
-        try:
-            url = resolve_database_url(settings)
-        except FinsentError:
-            with Services(settings, kafka=False) as services:
-                assert services.database_url is not None  # noqa: S101
-                action(services.database_url)
-                return
-        action(url)
+        action(database_url())
     except FinsentError as exc:
         raise _fail(exc) from exc
 
@@ -179,6 +174,7 @@ def _mount_subsystems() -> None:
 
 
 _mount_subsystems()
+tidy_help(app)
 
 if __name__ == "__main__":
     app()

@@ -1,4 +1,7 @@
-"""What every `finsent` sub-command group needs: a database to work on and clean errors."""
+"""What every `finsent` sub-command group needs: a database to work on and clean errors.
+
+A command that needs PostgreSQL uses DATABASE_URL or the one a running `finsent up` owns;
+with neither it refuses with a message naming both (it never starts a database itself)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from sqlalchemy import Engine
 from core.config import get_settings
 from core.errors import FinsentError
 
-__all__ = ["database_engine", "fail", "run_with_engine"]
+__all__ = ["database_engine", "database_url", "fail", "run_with_engine"]
 
 T = TypeVar("T")
 
@@ -23,27 +26,20 @@ def fail(exc: FinsentError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def database_url() -> str:
+    """DATABASE_URL, else the running `finsent up`'s database; a ServiceError naming both
+    when there is neither."""
+    from core.services import resolve_database_url
+
+    return resolve_database_url(get_settings())
+
+
 @contextmanager
 def database_engine() -> Iterator[Engine]:
-    """An engine on DATABASE_URL / a running `finsent up`, else a briefly started embedded one."""
-    from core import migrate
+    """An engine on DATABASE_URL or a running `finsent up`'s database (see database_url)."""
     from core.db import make_engine
-    from core.services import Services, resolve_database_url
 
-    settings = get_settings()
-    try:
-        url = resolve_database_url(settings)
-    except FinsentError:
-        with Services(settings, kafka=False) as services:
-            assert services.database_url is not None  # noqa: S101 - asked for a database
-            migrate.upgrade(services.database_url)
-            engine = make_engine(services.database_url)
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-            return
-    engine = make_engine(url)
+    engine = make_engine(database_url())
     try:
         yield engine
     finally:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select, text
 
 from core.config import Settings
@@ -28,20 +29,24 @@ def _ago(moment: datetime | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def print_status(settings: Settings, console: Console | None = None) -> None:
+def print_status(settings: Settings, console: Console | None = None) -> bool:
+    """Print what runs; False when the broker or the database is not there (`finsent
+    status` then exits 1, so scripts can wait on it)."""
     console = console or Console()
+    running = True
     try:
         kafka = resolve_kafka(settings)
         kind = "embedded" if kafka.embedded else "external"
         console.print(f"Kafka:      {kafka.bootstrap_servers} ({kind})")
     except FinsentError as exc:
         console.print(f"Kafka:      [red]{exc}")
+        running = False
     try:
         url = resolve_database_url(settings)
     except FinsentError as exc:
         console.print(f"PostgreSQL: [red]{exc}")
-        return
-    engine = make_engine(url, pool_size=1)
+        return False
+    engine = make_engine(url, pool_size=1, connect_timeout_s=3)
     try:
         with engine.connect() as conn:
             console.print(f"PostgreSQL: {engine.url.render_as_string(hide_password=True)}")
@@ -85,5 +90,9 @@ def print_status(settings: Settings, console: Console | None = None) -> None:
                     text("SELECT count(*) FROM alert_state WHERE state = 'firing'")
                 ).scalar_one()
                 console.print(f"Alerts firing: {firing}")
+    except sa_exc.OperationalError as exc:
+        console.print(f"PostgreSQL: [red]cannot connect: {str(exc.orig).strip()[:200]}")
+        return False
     finally:
         engine.dispose()
+    return running

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from sqlalchemy import Connection
@@ -72,12 +73,39 @@ def _connect() -> Iterator[Connection]:
         engine.dispose()
 
 
+SHORT_PATH = 24  # characters of a URL's path a table shows
+
+
+def short_url(url: str) -> str:
+    """``https://www.example.com/2026/12/a-long-slug?utm=x`` as ``example.com/2026/12/a-long-sl…``:
+    enough to recognise in a table; csv and json keep the whole URL."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url if len(url) <= SHORT_PATH else url[: SHORT_PATH - 1] + "…"
+    host = parts.netloc.rsplit("@", 1)[-1].removeprefix("www.")
+    path = parts.path.rstrip("/")
+    if len(path) > SHORT_PATH:
+        path = path[: SHORT_PATH - 1] + "…"
+    return host + path
+
+
+def _cell(column: str, value: Any) -> str:
+    """A value as a table shows it: probabilities and scores to 2 decimals, URLs short."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if column == "url" and isinstance(value, str):
+        return short_url(value)
+    return str(value)
+
+
 def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str) -> None:
     fmt = fmt.lower()
     if fmt == "json":
         typer.echo(json.dumps(list(rows), default=str, indent=2))
     elif fmt == "csv":
-        from dashboard.components.export import to_csv
+        from core.csvout import to_csv
 
         typer.echo(to_csv(rows, columns), nl=False)
     elif fmt == "table":
@@ -88,7 +116,7 @@ def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, titl
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+            table.add_row(*(_cell(c, row.get(c)) for c in columns))
         Console().print(table)
     else:
         raise _fail(f"unknown format {fmt!r}: table, csv or json")
@@ -193,7 +221,7 @@ def query_articles(
     filters = q.ArticleFilters(
         start=rng.start if rng else None,
         end=rng.end if rng else None,
-        tickers=[t.upper() for t in ticker or ()],
+        tickers=q.normalise_tickers(ticker or ()),
         topics=list(topic or ()),
         sources=list(source or ()),
         sentiments=list(sentiment or ()),

@@ -53,6 +53,7 @@ from stream.alerts.silences import alert_labels, covers
 
 __all__ = [
     "MARKET_KEY",
+    "normalise_tickers",
     "ActiveAlert",
     "AlertEvent",
     "ArticleDetail",
@@ -90,6 +91,13 @@ __all__ = [
 
 ScopeKind = Literal["market", "topic", "ticker", "source"]
 MARKET_KEY = "all"  # the one key of the market scope (stream.buckets.MARKET_KEY)
+
+
+def normalise_tickers(keys: Sequence[str]) -> list[str]:
+    """Tickers as the tagger stores them: ``nvda`` and ``$NVDA`` are NVDA."""
+    return [k.strip().lstrip("$").upper() for k in keys]
+
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -6,10 +6,14 @@ Dash runs on Flask (WSGI); a2wsgi mounts it inside FastAPI, so uvicorn serves bo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+import fastapi_offline
 from a2wsgi import WSGIMiddleware
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp
@@ -24,6 +28,10 @@ from dashboard.security import LoginThrottle, SecurityMiddleware, allowed_hosts
 __all__ = ["API_TITLE", "create_api", "create_server", "make_server_engine", "secured"]
 
 API_TITLE = "finsent history API"
+OPENAPI_URL = "/api/v1/openapi.json"
+DOCS_URL = "/api/v1/docs"
+# Swagger UI's files as a package ships them: the docs work offline, without a CDN
+SWAGGER_STATIC = Path(fastapi_offline.__file__).with_name("static")
 # a request waits this long for a pooled connection before a 503
 POOL_TIMEOUT_S = 5.0
 
@@ -56,10 +64,11 @@ def create_api(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
         title=API_TITLE,
         version="1.0.0",
         description="Sentiment series, scored articles and alert events from PostgreSQL.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
     )
+    _add_docs(api)
     api.state.engine = engine
     api.state.auth = auth or AuthConfig()
     api.include_router(router)
@@ -71,9 +80,45 @@ def create_api(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     return api
 
 
+def _add_docs(api: FastAPI) -> None:
+    api.mount(f"{DOCS_URL}/static", StaticFiles(directory=SWAGGER_STATIC), name="swagger-static")
+
+    @api.get(DOCS_URL, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{API_TITLE} - docs",
+            swagger_js_url=f"{DOCS_URL}/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_URL}/static/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_URL}/static/favicon.png",
+            oauth2_redirect_url=f"{DOCS_URL}/oauth2-redirect",
+        )
+
+    @api.get(f"{DOCS_URL}/oauth2-redirect", include_in_schema=False)
+    def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    # the API's root and the docs' old address lead to the docs
+    for path in ("/api", "/api/", "/api/v1", "/api/v1/", "/api/docs"):
+        api.add_api_route(
+            path, lambda: RedirectResponse(DOCS_URL), include_in_schema=False, methods=["GET"]
+        )
+
+
+async def _no_such_endpoint(rest: str) -> None:
+    raise HTTPException(404, "no such API endpoint; see /api/v1/docs")
+
+
 def create_server(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api = create_api(engine, auth)
     api.include_router(insight_router)  # stream.insight: explanations, labels, drift
+    # an unknown API path is a JSON 404, not the Dash app's 404 page with a 200
+    api.add_api_route(
+        "/api/{rest:path}",
+        _no_such_endpoint,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
     dash_app = create_dash_app(engine, auth)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
     return api

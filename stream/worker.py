@@ -389,11 +389,9 @@ def run_worker(settings: Settings) -> None:
         classifier.model_version,
         getattr(classifier, "provider", "cpu"),
     )
-    if settings.worker.metrics_port:
-        from prometheus_client import start_http_server
+    from core.metrics_http import serve_metrics
 
-        start_http_server(settings.worker.metrics_port, addr="127.0.0.1")
-        log.info("metrics on http://127.0.0.1:%d/metrics", settings.worker.metrics_port)
+    serve_metrics(settings.worker.metrics_port, "FINSENT_WORKER__METRICS_PORT")
     processor = BatchProcessor(settings, classifier, make_engine(database_url))
     app = create_app(settings, kafka, processor)
     worker = _Worker(

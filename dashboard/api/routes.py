@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -12,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 
+from core.csvout import to_csv
 from dashboard import queries as q
 from dashboard.api.deps import (
     ERROR_RESPONSES,
@@ -54,13 +53,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
     return Response(
-        buffer.getvalue(),
+        to_csv(rows, columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -87,6 +81,8 @@ def get_series(
     """
     if scope != "market" and not key:
         raise HTTPException(422, f"scope={scope} needs at least one key=...")
+    if scope == "ticker":
+        key = q.normalise_tickers(key)
     _check_keys(key)
     points = q.series(conn, scope, key, rng)
     out = [
@@ -130,7 +126,9 @@ def get_articles(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     format: FormatQuery = "json",
 ) -> ArticlePageOut | Response:
-    """Articles newest first with their latest score; keyset pagination via ``next_cursor``."""
+    """Articles newest first with their latest score; keyset pagination via ``next_cursor``.
+    Tickers are matched in any case, with or without a leading ``$``."""
+    ticker = q.normalise_tickers(ticker)
     for keys in (ticker, topic, source):
         _check_keys(keys)
     try:
@@ -185,6 +183,8 @@ def get_alerts(
     """Alert state transitions, newest first (default range: the last 7 days)."""
     now = datetime.now(UTC)
     start, end = (rng.start, rng.end) if rng else (now - timedelta(days=7), now)
+    if scope == "ticker" and key is not None:
+        [key] = q.normalise_tickers([key])
     events = q.alert_events(
         conn,
         start=start,

@@ -90,27 +90,59 @@ def run_explanation(_: int | None, article_id: str | None) -> Any:
     return render_explanation(ex)
 
 
+def _top_words(words: list[dict[str, Any]], key: str, k: int = 5) -> html.Ul:
+    """The ``k`` content words with the largest weight, each coloured as in the highlight
+    above it, so the sign and the colour agree (+ green, - red)."""
+    from stream.insight.explain import is_stop_word
+
+    scale = max((abs(float(w[key])) for w in words), default=0.0)
+    top = sorted(
+        (w for w in words if float(w[key]) and not is_stop_word(w["word"])),
+        key=lambda w: -abs(float(w[key])),
+    )[:k]
+    return html.Ul(
+        [
+            html.Li(
+                [
+                    html.Span(
+                        w["word"],
+                        className="xai-word",
+                        style={
+                            "backgroundColor": word_colour(float(w[key]), scale),
+                            "borderRadius": "3px",
+                        },
+                    ),
+                    f" {float(w[key]):+.3f}",
+                ],
+                className=f"xai-top-{key}",
+            )
+            for w in top
+        ],
+        className="small",
+    )
+
+
 def render_explanation(ex: dict[str, Any]) -> html.Div:
     words = ex["words"]
-    top_topic = sorted(words, key=lambda w: -abs(w["topic"]))[:5]
     return html.Div(
         [
             html.Div(
-                "Sentiment (green: towards positive, red: towards negative)",
+                "Sentiment (green, +: towards positive; red, -: towards negative)",
                 className="muted small",
             ),
             highlighted_words(ex["text"], words, "sentiment"),
-            html.Div(f"Topic “{ex['topic']}” (green: supports it)", className="muted small"),
+            _top_words(words, "sentiment"),
+            html.Div(
+                f"Topic “{ex['topic']}” (green, +: supports it; red, -: against it)",
+                className="muted small",
+            ),
             highlighted_words(ex["text"], words, "topic"),
+            _top_words(words, "topic"),
             html.Div(
                 f"{ex['sentiment']} · score {ex['score']:+.3f} · model {ex['model_version']} · "
                 f"{ex['evaluated']}/{ex['total_words']} words in {ex['elapsed_ms']:.0f} ms"
                 + ("".join(f" · {n}" for n in ex["notes"])),
                 className="muted small",
-            ),
-            html.Ul(
-                [html.Li(f"{w['word']}: {w['topic']:+.3f}") for w in top_topic if w["topic"]],
-                className="small",
             ),
         ]
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from core.csvout import to_csv
 from dashboard.queries import ArticleRow, SeriesPoint
 
 __all__ = ["article_rows", "series_rows", "to_csv"]
@@ -76,15 +75,3 @@ def article_rows(rows: Sequence[ArticleRow]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        # a leading = + - @ makes spreadsheets evaluate a cell: headlines are untrusted
-        writer.writerow(
-            {k: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in row.items()}
-        )
-    return buffer.getvalue()

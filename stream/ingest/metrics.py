@@ -6,16 +6,9 @@ what is published or dropped as a repeat.
 
 from __future__ import annotations
 
-import logging
-import threading
-from typing import TYPE_CHECKING
+from prometheus_client import Counter, Gauge, Histogram
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
-
-from core.errors import IngestError
-
-if TYPE_CHECKING:
-    from wsgiref.simple_server import WSGIServer
+from core.metrics_http import MetricsEndpoint, serve_metrics
 
 __all__ = [
     "ARTICLES_PUBLISHED",
@@ -30,7 +23,6 @@ __all__ = [
     "MetricsServer",
 ]
 
-log = logging.getLogger(__name__)
 
 FETCHES = Counter(
     "finsent_ingest_fetches_total",
@@ -86,29 +78,19 @@ LAST_SUCCESS = Gauge(
 
 
 class MetricsServer:
-    """``/metrics`` on 127.0.0.1 for as long as the ``with`` block runs; port 0: none."""
+    """``/metrics`` on 127.0.0.1 for as long as the ``with`` block runs; port 0: none.
+    A port in use means another free port (or none), never a failed command."""
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._endpoint: MetricsEndpoint | None = None
 
     def __enter__(self) -> MetricsServer:
-        if self.port:
-            try:
-                self._server, self._thread = start_http_server(self.port, addr="127.0.0.1")
-            except OSError as exc:
-                raise IngestError(
-                    f"cannot serve metrics on 127.0.0.1:{self.port}: {exc.strerror}; "
-                    "set FINSENT_INGEST__METRICS_PORT to a free port (0 turns metrics off)"
-                ) from exc
-            log.info("metrics on http://127.0.0.1:%d/metrics", self.port)
+        self._endpoint = serve_metrics(self.port, "FINSENT_INGEST__METRICS_PORT")
+        self.port = self._endpoint.port if self._endpoint else 0
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(5)
-            self._server = self._thread = None
+        if self._endpoint is not None:
+            self._endpoint.close()
+            self._endpoint = None

@@ -33,6 +33,7 @@ app.add_typer(labels_app, name="labels")
 app.add_typer(drift_app, name="drift")
 console = Console(soft_wrap=True)
 T = TypeVar("T")
+ID_HELP = "An article's id, or any unique prefix of it (at least 6 characters)"
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -69,7 +70,7 @@ def weighted_text(text: str, words: list[dict[str, Any]], key: str = "sentiment"
 
 @app.command()
 def explain(
-    article_id: Annotated[str | None, typer.Argument(help="An article's id")] = None,
+    article_id: Annotated[str | None, typer.Argument(help=ID_HELP)] = None,
     text: Annotated[str | None, typer.Option("--text", help="Explain this text instead")] = None,
     top: Annotated[int, typer.Option(help="words listed per head")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -79,15 +80,21 @@ def explain(
     from stream.insight.service import explain_article, explain_text
 
     settings = get_settings()
-    if (article_id is None) == (text is None):
+    if article_id is None and text is None:
+        raise typer.BadParameter("give an ARTICLE_ID or --text")
+    if article_id is not None and text is not None:
         raise typer.BadParameter("give an ARTICLE_ID or --text, not both")
     if text is not None:
         ex = _run(lambda: explain_text(settings, text))
     else:
         assert article_id is not None  # noqa: S101 - narrowed above
+        from core.article_ids import resolve_article_id
+
         engine = _run(_engine)
         try:
-            ex = _run(lambda: explain_article(engine, settings, article_id))
+            ex = _run(
+                lambda: explain_article(engine, settings, resolve_article_id(engine, article_id))
+            )
         finally:
             engine.dispose()
     if as_json:
@@ -118,7 +125,7 @@ def explain(
 
 @app.command()
 def label(
-    article_id: Annotated[str, typer.Argument(help="An article's id")],
+    article_id: Annotated[str, typer.Argument(help=ID_HELP)],
     by: Annotated[str, typer.Option("--by", help="Who labels (analyst name)")],
     sentiment: Annotated[str | None, typer.Option(help="negative, neutral or positive")] = None,
     topic: Annotated[str | None, typer.Option(help="one of the 20 topics (any case)")] = None,
@@ -129,11 +136,14 @@ def label(
 
     if sentiment is None and topic is None:
         raise typer.BadParameter("give --sentiment and/or --topic")
+    from core.article_ids import resolve_article_id
+
     engine = _run(_engine)
     try:
+        full_id = _run(lambda: resolve_article_id(engine, article_id))
         for task, value in (("sentiment", sentiment), ("topic", topic)):
             if value is not None:
-                row = _run(partial(add_label, engine, article_id, task, value, by=by, note=note))
+                row = _run(partial(add_label, engine, full_id, task, value, by=by, note=note))
                 console.print(f"label {row}: {task} = {value} by {by}")
     finally:
         engine.dispose()

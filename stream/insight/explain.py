@@ -30,10 +30,30 @@ __all__ = [
     "WordWeight",
     "deletion_check",
     "explain",
+    "is_stop_word",
     "split_words",
 ]
 
 _WORD = re.compile(r"\S+")
+# function words: a model leans on them, but a ranking of "why" that leads with "after"
+# or "as" explains nothing. Words that carry direction in finance (not, no, up, down,
+# above, below, over, under, against, off) are kept.
+STOP_WORDS = frozenset(
+    """a about after again all also am an and any are as at be been before being both but
+    by can could did do does doing during each few for from further had has have having he
+    her here hers him his how i if in into is it its itself just me more most my of on
+    once only or other our ours out own same she should so some such than that the their
+    them then there these they this those through to too until very was we were what when
+    where which while who whom why will with would you your yours amid via per vs""".split()
+)
+_EDGE = re.compile(r"^\W+|\W+$")
+
+
+def is_stop_word(word: str) -> bool:
+    """A function word (case and surrounding punctuation ignored): left out of rankings."""
+    return _EDGE.sub("", word).lower() in STOP_WORDS
+
+
 # rows per classify call: big enough to amortise a session call, small enough that
 # the time budget is checked often
 _CHUNK = 16
@@ -73,16 +93,21 @@ class Explanation:
     elapsed_ms: float
     notes: list[str] = field(default_factory=list)
 
+    def _content_words(self) -> list[WordWeight]:
+        return [w for w in self.words if not is_stop_word(w.word)]
+
     def top_sentiment(self, k: int = 5) -> list[WordWeight]:
-        """The words that moved the signed score most (either way)."""
-        return sorted(self.words, key=lambda w: -abs(w.sentiment))[:k]
+        """The words that moved the signed score most (either way), stop-words left out.
+        Their sign is the highlight's: + pushed towards positive (green)."""
+        return sorted(self._content_words(), key=lambda w: -abs(w.sentiment))[:k]
 
     def top_support(self, k: int = 3) -> list[WordWeight]:
-        """The words that supported the predicted label most."""
-        return sorted(self.words, key=lambda w: -w.support)[:k]
+        """The words that supported the predicted label most, stop-words left out."""
+        return sorted(self._content_words(), key=lambda w: -w.support)[:k]
 
     def top_topic(self, k: int = 5) -> list[WordWeight]:
-        return sorted(self.words, key=lambda w: -abs(w.topic))[:k]
+        """The words that supported (+, green) or opposed the topic most, stop-words out."""
+        return sorted(self._content_words(), key=lambda w: -abs(w.topic))[:k]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import csv
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -192,6 +194,45 @@ def test_alerts(client: TestClient) -> None:
     assert client.get("/api/v1/alerts", params={"range": "1y", "step": 60}).status_code == 422
 
 
+def test_csv_is_guarded_against_formulas(client: TestClient, db: Engine, seeded: Seeded) -> None:
+    from datetime import timedelta
+
+    from stream.persist import BatchWrite, persist_batch
+    from tests.dashboard.seed import WIDTHS, _scored
+
+    # long before every range the other tests read, on a ticker no other test asks for
+    article, scored = _scored(
+        77_777, seeded.now - timedelta(days=400), "neutral", ticker="ZZZZ", title="=1+2 ZZZZ"
+    )
+    persist_batch(db, BatchWrite([article], [scored], []), WIDTHS)
+    response = client.get("/api/v1/articles", params={"ticker": "ZZZZ", "format": "csv"})
+    [row] = list(csv.DictReader(response.text.splitlines()))
+    assert row["title"] == "'=1+2 ZZZZ" and row["tickers"] == "ZZZZ"
+    rows = list(
+        csv.DictReader(client.get("/api/v1/alerts", params={"format": "csv"}).text.splitlines())
+    )
+    assert all(cell != "'" for r in rows for cell in r.values())
+
+
+def test_tickers_match_in_any_case_and_with_a_dollar(client: TestClient) -> None:
+    def ids(**params: object) -> list[str]:
+        body = client.get("/api/v1/articles", params={**params, "limit": 500}).json()
+        return [i["id"] for i in body["items"]]
+
+    upper = ids(ticker="AAPL")
+    assert upper and ids(ticker="aapl") == upper and ids(ticker="$aapl") == upper
+    series = [
+        client.get("/api/v1/series", params={"range": "24h", "scope": "ticker", "key": key}).json()
+        for key in ("AAPL", "aapl", "$AAPL")
+    ]
+    assert series[0]["keys"] == ["AAPL"] and series[0]["points"]
+    totals = [[(p["bucket_start"], p["n_total"]) for p in one["points"]] for one in series]
+    assert totals[1] == totals[0] and totals[2] == totals[0]
+    assert series[1]["keys"] == series[2]["keys"] == ["AAPL"]
+    alerts = client.get("/api/v1/alerts", params={"scope": "ticker", "key": "aapl"}).json()
+    assert [i["scope_key"] for i in alerts["items"]] == ["AAPL"]
+
+
 def test_health(client: TestClient) -> None:
     body = client.get("/api/v1/health").json()
     assert body["workers"][0]["provider"] == "CPUExecutionProvider"
@@ -260,3 +301,50 @@ def test_one_server_serves_ui_and_api(db: Engine, seeded: Seeded) -> None:
             assert c.get("/", headers={"Authorization": f"Basic {ok}"}).status_code == 200
     finally:
         create_server(db)  # the Dash app is a per-process singleton: leave it open again
+
+
+def _documented_urls(repo_root: Path) -> set[str]:
+    """Every dashboard/API path the READMEs mention: full 127.0.0.1:8050 URLs, backticked
+    /api/ paths, and the `GET /...` rows of dashboard/README.md's History API table."""
+    paths: set[str] = set()
+    for readme in (repo_root / "README.md", repo_root / "dashboard" / "README.md"):
+        text = readme.read_text(encoding="utf-8")
+        paths |= {"/" + p for p in re.findall(r"http://127\.0\.0\.1:8050/([^\s`)'\"]*)", text)}
+        paths |= set(re.findall(r"`(/api/[^\s`]*)`", text))
+        paths |= {"/api/v1" + p for p in re.findall(r"`GET (/[^\s`]*)`", text)}
+    return paths
+
+
+def test_every_url_the_readmes_document_answers(db: Engine, seeded: Seeded) -> None:
+    urls = _documented_urls(Path(__file__).resolve().parents[2])
+    assert {"/", "/api/v1/docs", "/api/v1/openapi.json", "/api/v1/series"} <= urls, urls
+    with TestClient(create_server(db)) as c:
+        some_id = c.get("/api/v1/articles", params={"limit": 1}).json()["items"][0]["id"]
+        for url in sorted(urls):
+            # the table documents `range` for /series (required there)
+            params = {"range": "24h"} if url == "/api/v1/series" else {}
+            response = c.get(url.replace("{id}", some_id), params=params)
+            assert response.status_code == 200, (url, response.status_code)
+            kind = response.headers["content-type"]
+            if url in ("/", "/api/v1/docs"):
+                assert kind.startswith("text/html"), url
+            elif url.startswith("/api/v1/") and "docs" not in url:
+                assert kind.startswith("application/json"), (url, kind)
+        # the docs page loads Swagger UI from this server, not a CDN
+        page = c.get("/api/v1/docs").text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+        assert assets and all(a.startswith("/api/v1/docs/static/") for a in assets), assets
+        for asset in assets:
+            assert c.get(asset).status_code == 200, asset
+        # the address the README used to give leads to the docs
+        assert c.get("/api/docs").url.path == "/api/v1/docs"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/articles/x/y", "/api/v2/series"])
+def test_unknown_api_paths_are_a_json_404(db: Engine, seeded: Seeded, path: str) -> None:
+    with TestClient(create_server(db)) as c:
+        response = c.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/json")
+        assert "docs" in response.json()["detail"]
+        assert c.post(path).status_code in (404, 405)

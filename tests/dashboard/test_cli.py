@@ -119,3 +119,34 @@ def test_finsent_dashboard_serves_ui_and_api_on_one_port(
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def test_query_articles_table_rounds_and_shortens_but_csv_keeps_all(runner: CliRunner) -> None:
+    argv = ["query", "articles", "--q", "pwned"]
+    table = runner.invoke(app, argv, env={"COLUMNS": "400"})
+    assert table.exit_code == 0, table.output
+    assert "0.80" in table.stdout and "0.10" in table.stdout
+    assert "news.example.com/99999" in table.stdout and "https://" not in table.stdout
+    assert not re.search(r"\d\.\d{3,}", table.stdout)
+    rows = list(csv.DictReader(runner.invoke(app, [*argv, "-f", "csv"]).stdout.splitlines()))
+    assert rows[0]["url"] == "https://news.example.com/99999"
+    assert float(rows[0]["p_negative"]) == pytest.approx(0.8)
+
+
+def test_short_url() -> None:
+    from dashboard.cli import short_url
+
+    assert short_url("https://www.example.com/2026/12/a-very-long-slug-of-words?utm=x") == (
+        "example.com/2026/12/a-very-long-sl…"
+    )
+    assert short_url("https://example.com/") == "example.com"
+
+
+@pytest.mark.parametrize("argv", [[], ["query", "articles"], ["explain"], ["ingest", "replay"]])
+def test_help_shows_no_type_on_flags_and_one_line_per_command(argv: list[str]) -> None:
+    result = CliRunner().invoke(app, [*argv, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    if not argv:
+        [status] = [line for line in result.output.splitlines() if "│ status " in line]
+        assert "alerts firing" in status

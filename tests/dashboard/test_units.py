@@ -84,6 +84,37 @@ def test_csv_neutralises_spreadsheet_formulas() -> None:
     assert text.splitlines()[1].startswith("\"'=HYPERLINK")
 
 
+def test_csv_guards_only_formula_starts_and_keeps_empty_cells_empty() -> None:
+    import csv
+    import io
+
+    columns = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+    row = {
+        "a": "",
+        "b": None,
+        "c": "+1",
+        "d": "-2",
+        "e": "@SUM(A1)",
+        "f": "\tx",
+        "g": "\rx",
+        "h": -0.5,
+        "i": ["AAPL", "MSFT"],
+    }
+    [out] = list(csv.DictReader(io.StringIO(to_csv([row], columns))))
+    assert out == {
+        "a": "",
+        "b": "",
+        "c": "'+1",
+        "d": "'-2",
+        "e": "'@SUM(A1)",
+        "f": "'\tx",
+        "g": "'\rx",
+        "h": "-0.5",
+        "i": "AAPL;MSFT",
+    }
+    assert to_csv([{"a": "", "b": "plain"}], ["a", "b"]).splitlines()[1] == ",plain"
+
+
 def test_only_http_links_are_rendered() -> None:
     assert safe_href("https://a.example/x") == "https://a.example/x"
     assert safe_href("javascript:alert(1)") is None and safe_href(None) is None

@@ -156,6 +156,57 @@ def test_replay_publishes_to_the_broker(tmp_path, monkeypatch, kafka_bootstrap, 
     assert titles == [f"Microsoft story {i}" for i in range(4)]
 
 
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+@pytest.mark.integration
+def test_a_taken_metrics_port_does_not_stop_replay(
+    tmp_path, monkeypatch, caplog, taken_port, kafka_bootstrap, topic_prefix
+):
+    import logging
+    import urllib.request
+
+    from stream.ingest import metrics
+    from stream.ingest.metrics import MetricsServer
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("FINSENT_KAFKA__RAW_TOPIC", f"{topic_prefix}.raw")
+    monkeypatch.setenv("FINSENT_KAFKA__SCORED_TOPIC", f"{topic_prefix}.scored")
+    monkeypatch.setenv("FINSENT_KAFKA__DLQ_TOPIC", f"{topic_prefix}.dlq")
+    monkeypatch.setenv("FINSENT_KAFKA__IDEMPOTENT_PRODUCER", "false")
+    monkeypatch.setenv("FINSENT_INGEST__METRICS_PORT", str(taken_port))
+    get_settings.cache_clear()
+    served: list[int] = []
+
+    class Scraped(MetricsServer):
+        def __enter__(self) -> MetricsServer:
+            super().__enter__()
+            url = f"http://127.0.0.1:{self.port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+                assert b"finsent_ingest" in answer.read()
+            served.append(self.port)
+            return self
+
+    monkeypatch.setattr(metrics, "MetricsServer", Scraped)
+    path = tmp_path / "news.jsonl"
+    path.write_text(json.dumps({"title": "Nvidia story", "url": "https://port.test/1"}) + "\n")
+    with caplog.at_level(logging.INFO):
+        result = runner.invoke(app, ["replay", str(path), "--speed", "0"])
+    assert result.exit_code == 0, result.output
+    assert served and served[0] not in (0, taken_port)
+    assert f"metrics port {taken_port} is in use" in caplog.text
+    assert f"127.0.0.1:{served[0]}/metrics" in caplog.text
+    records = read_topic(kafka_bootstrap, f"{topic_prefix}.raw", 1)
+    assert Article.model_validate_json(records[0].value).title == "Nvidia story"
+
+
 @pytest.mark.integration
 def test_replay_publishes_every_good_row_past_times_out_of_range(
     tmp_path, monkeypatch, kafka_bootstrap, topic_prefix
@@ -204,3 +255,15 @@ def test_sigterm_stops_a_live_source_cleanly(tmp_path):
             proc.wait()
     assert proc.returncode == 0, err
     assert b"stopped; what was accepted has been flushed" in err
+
+
+def test_the_readme_replay_example_replays(tmp_path):
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```jsonl\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "news.jsonl"
+    path.write_text(example)
+    result = runner.invoke(app, ["replay", str(path), "--speed", "0", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    articles = articles_of(result.stdout)
+    assert len(articles) == len(example.splitlines()) == 3
+    assert articles[0].tickers == ("NVDA",) and articles[2].tickers == ("TSLA",)

@@ -151,3 +151,56 @@ def test_cli_label_export_and_explain(
         assert r.exit_code == 0 and "positive" in r.output
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_takes_any_unique_id_prefix(
+    db: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from core.cli import app
+    from core.config import get_settings
+    from core.db import session_scope
+    from core.tables import Article
+
+    twins = ["c0ffee" + "0" * 57 + "1", "c0ffee" + "0" * 57 + "2"]
+    with session_scope(db) as s:
+        for aid in twins:
+            s.add(
+                Article(
+                    id=aid, source="wire", title="Profit jumps", language="en",
+                    published_at=datetime(2026, 1, 5, tzinfo=UTC),
+                    fetched_at=datetime(2026, 1, 5, tzinfo=UTC),
+                )
+            )  # fmt: skip
+    [aid] = _articles(db, 1, source="wire", mix=(1, 1, 1), conf=0.8, seed=13)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FINSENT_MODEL__REGISTRY_DIR", str(tmp_path / "registry"))
+    monkeypatch.setenv("FINSENT_MODEL__CLASSIFIER", "lexicon")
+    get_settings.cache_clear()
+
+    def run(*argv: str) -> tuple[int, str]:
+        r = CliRunner().invoke(app, list(argv), env={"COLUMNS": "200"})
+        return r.exit_code, " ".join(re.sub(r"[│╭╮╰╯─]", " ", r.output).split())
+
+    try:
+        code, out = run("explain", aid[:12].upper(), "--json")
+        assert code == 0, out
+        code, out = run("label", aid[:8], "--by", "ann", "--sentiment", "positive")
+        assert code == 0 and "positive by ann" in out, out
+        with db.connect() as conn:
+            labelled = conn.execute(
+                text("SELECT article_id FROM article_labels WHERE labeled_by = 'ann'")
+            ).scalar_one()
+        assert labelled == aid
+        for command in (["explain"], ["label", "--by", "ann", "--sentiment", "neutral"]):
+            code, out = run(command[0], "c0ffee0", *command[1:])
+            assert code == 2 and "ambiguous" in out and "c0ffee000000" in out, out
+            code, out = run(command[0], "abcdef12", *command[1:])
+            assert code == 2 and "no article with id 'abcdef12'" in out, out
+            code, out = run(command[0], "abc", *command[1:])
+            assert code == 2 and "at least 6" in out, out
+        code, out = run("explain", twins[1][:63] + "2")
+        assert code == 0, out
+    finally:
+        get_settings.cache_clear()

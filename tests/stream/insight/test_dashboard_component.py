@@ -110,3 +110,53 @@ def test_version_comparison_section(db: Engine) -> None:
     assert options == ["v2", "v1"] and (a, b) == ("v1", "v2")
     texts = " ".join(_texts(compare_selected("v1", "v2")))
     assert "2 articles scored by both" in texts
+
+
+def _weights(**by_word: tuple[float, float]) -> dict[str, Any]:
+    """An explanation dict whose words carry the given (sentiment, topic) weights."""
+    text = " ".join(by_word)
+    words, pos = [], 0
+    for word, (sentiment, topic) in by_word.items():
+        words.append(
+            {"word": word, "start": pos, "end": pos + len(word), "sentiment": sentiment,
+             "support": 0.0, "topic": topic}
+        )  # fmt: skip
+        pos += len(word) + 1
+    return {"text": text, "words": words, "topic": "Earnings", "sentiment": "negative",
+            "score": -0.5, "model_version": "t", "evaluated": len(words),
+            "total_words": len(words), "elapsed_ms": 1.0, "notes": []}  # fmt: skip
+
+
+def test_the_word_lists_sign_agrees_with_the_highlight_and_skips_stop_words() -> None:
+    from dashboard.components.explanation import render_explanation
+
+    ex = _weights(
+        shares=(0.05, 0.2), plunge=(-0.4, 0.3), after=(-0.9, 0.8), weak=(-0.2, -0.1),
+        results=(0.1, 0.5), **{"as": (0.7, 0.6)},
+    )  # fmt: skip
+    out = render_explanation(ex)
+    sentiment_text = next(d for d in out.children if getattr(d, "className", "") == "xai-text")
+    highlight = {
+        span.children: span.style["backgroundColor"]  # type: ignore[attr-defined]
+        for span in sentiment_text.children
+        if isinstance(span, html.Span)
+    }
+    for key in ("sentiment", "topic"):
+        items = [
+            li for ul in out.children if isinstance(ul, html.Ul) for li in ul.children
+            if li.className == f"xai-top-{key}"
+        ]  # fmt: skip
+        listed = [li.children[0].children for li in items]
+        assert "after" not in listed and "as" not in listed, listed
+        for li in items:
+            word_span, number = li.children
+            weight = float(number)
+            colour = word_span.style["backgroundColor"]
+            assert colour.startswith("rgba(22,163,74" if weight > 0 else "rgba(220,38,38"), li
+            if key == "sentiment":
+                assert colour == highlight[word_span.children]
+    sentiment_list = [
+        li.children[0].children for ul in out.children if isinstance(ul, html.Ul)
+        for li in ul.children if li.className == "xai-top-sentiment"
+    ]  # fmt: skip
+    assert sentiment_list == ["plunge", "weak", "results", "shares"]

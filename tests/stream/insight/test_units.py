@@ -181,3 +181,39 @@ def test_psi_and_the_drift_rule_fire_on_a_shifted_stream_only() -> None:
     # too few articles: no alert however shifted
     tiny = summarise(_rows(rng, 5, (1, 0, 0), 0.4), low_confidence=0.5, vocabulary=vocab)
     assert not drift_alerts([compare(date(2026, 11, 23), "x", tiny, ref)], level=0.25)
+
+
+def test_explain_says_what_to_give() -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    def error(argv: list[str]) -> str:
+        result = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
+        assert result.exit_code == 2
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+
+    nothing = error(["explain"])
+    assert "give an ARTICLE_ID or --text" in nothing and "not both" not in nothing
+    assert "not both" in error(["explain", "abc", "--text", "x"])
+
+
+def test_rankings_leave_stop_words_out() -> None:
+    from stream.insight.explain import Explanation, WordWeight, is_stop_word
+
+    def w(word: str, sentiment: float, topic: float) -> WordWeight:
+        return WordWeight(word, 0, len(word), sentiment, abs(sentiment), topic)
+
+    ex = Explanation(
+        text="", model_name="m", model_version="v", sentiment="negative", score=-0.5,
+        confidence=0.9, topic="Earnings", topic_probability=0.8,
+        words=[w("After", -0.9, 0.9), w("as,", 0.8, 0.8), w("plunge", -0.4, 0.1),
+               w("not", -0.3, 0.05), w("profit", 0.2, 0.3)],
+        evaluated=5, total_words=5, truncated=False, elapsed_ms=1.0,
+    )  # fmt: skip
+    assert [x.word for x in ex.top_sentiment(3)] == ["plunge", "not", "profit"]
+    assert [x.word for x in ex.top_topic(2)] == ["profit", "plunge"]
+    assert [x.word for x in ex.top_support(1)] == ["plunge"]
+    assert is_stop_word("(After") and not is_stop_word("down") and not is_stop_word("not")
