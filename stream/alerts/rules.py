@@ -55,7 +55,7 @@ from pydantic import (
 )
 
 from core.errors import ConfigError
-from core.types import ScopeKind
+from core.types import MARKET_KEY, ScopeKind
 from stream.alerts.routing import (
     InhibitSpec,
     ReceiverSpec,
@@ -92,7 +92,6 @@ __all__ = [
 # alerts read the 1-minute buckets; windows are sums of them
 BUCKET_S: Final = 60
 EACH: Final = "each"
-MARKET_KEY: Final = "all"  # stream.buckets.MARKET_KEY
 
 # article_count: every article of the key, whatever its sentiment ("unusual news volume")
 Metric = Literal["negative_share", "mean_score", "negative_count", "article_count", "drift_psi"]
