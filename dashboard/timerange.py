@@ -50,7 +50,6 @@ MAX_POINTS = 5000
 MAX_SPAN = timedelta(days=5 * 366)
 
 
-
 class RangeError(ValueError):
     """A range, step or bucket request that cannot be served; the message says why."""
 
