@@ -38,9 +38,12 @@ test: install browser ## install, lint and type-check, then run every test (real
 	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: ## ruff and mypy
+lint: ## ruff and mypy (what .pre-commit-config.yaml runs)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: ## mypy over every package
 	$(VENV)/bin/mypy core stream models export dashboard
 
 format: ## ruff format + autofix
@@ -60,4 +63,4 @@ export: ## export the student to the int8 ONNX artifact the worker ships with
 bench: install-teacher ## classifier, query and pipeline benchmarks
 	$(PY) bench/classifier.py
 
-.PHONY: help install install-teacher browser demo test lint format migrate train export bench
+.PHONY: help install install-teacher browser demo test lint typecheck format migrate train export bench

@@ -122,7 +122,7 @@ def _time_batches(run: Any, batches: list[list[str]], warmup: int, repeat: int) 
 def _torch_runner(model_dir: Path, kind: str, layers: int | None, threads: int) -> Any:
     import torch
 
-    from export.runtime import TRAINING_PREPROCESSING, clean_text
+    from export.runtime import TRAINING_PREPROCESSING, classifier_text
     from models.modeling import MultiTaskModel
     from models.pretrained import minilm_dir, mpnet_dir
 
@@ -136,7 +136,7 @@ def _torch_runner(model_dir: Path, kind: str, layers: int | None, threads: int) 
     tok = model.tokenizer
 
     def run(texts: list[str]) -> None:
-        cleaned = [clean_text(t, preprocessing=TRAINING_PREPROCESSING) for t in texts]
+        cleaned = [classifier_text(t, preprocessing=TRAINING_PREPROCESSING) for t in texts]
         enc = tok(cleaned, padding=True, truncation=True, max_length=128, return_tensors="pt")
         with torch.inference_mode():
             model(enc["input_ids"], enc["attention_mask"])
@@ -444,7 +444,7 @@ def _print_padding(texts: list[str], batch_size: int) -> None:
     can be read off without a quiet machine; compute is ~linear in token rows)."""
     from tokenizers import Tokenizer
 
-    from export.runtime import TRAINING_PREPROCESSING, clean_text, plan_chunks
+    from export.runtime import TRAINING_PREPROCESSING, classifier_text, plan_chunks
     from models.pretrained import minilm_dir
 
     tok = Tokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
@@ -454,7 +454,7 @@ def _print_padding(texts: list[str], batch_size: int) -> None:
     lens = [
         len(e.ids)
         for e in tok.encode_batch(
-            [clean_text(t, preprocessing=TRAINING_PREPROCESSING) for t in texts]
+            [classifier_text(t, preprocessing=TRAINING_PREPROCESSING) for t in texts]
         )
     ]
     batches = [lens[i : i + batch_size] for i in range(0, len(lens), batch_size)]

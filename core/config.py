@@ -65,7 +65,7 @@ class KafkaSettings(BaseModel):
 class WorkerSettings(BaseModel):
     app_id: str = "finsent-worker"
     # under a backlog, larger batches amortise each transaction's fixed costs (story lookup,
-    # commit): 5,000-article drains measured 355-385/s at 64, 424-495/s at 256
+    # commit; figures in README.md)
     batch_size: int = Field(256, ge=1, le=4096)
     # a backlog fills batches at once whatever this is; it bounds the wait at low rates,
     # where it is most of an article's latency
@@ -225,6 +225,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("finsent"))
     service_start_timeout_s: float = Field(30.0, gt=0)
     log_level: str = "INFO"
+    # where pretrained encoders are extracted (FINSENT_MODEL_CACHE); default: the user data dir
+    model_cache: Path | None = None
+    # set by finsent in the environment of the processes it starts against its embedded
+    # broker (FINSENT_EMBEDDED_BROKER=1): they need the embedded broker's workarounds
+    embedded_broker: bool = False
 
     kafka: KafkaSettings = KafkaSettings()
     worker: WorkerSettings = WorkerSettings()

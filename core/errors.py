@@ -5,8 +5,7 @@ FinsentError
  ├── ServiceError         an embedded service (broker, database) did not start or stop
  │    └── ServiceTimeout  ... within its readiness timeout
  ├── IngestError          a source could not be read or parsed
- ├── ModelError           the classifier artifact is missing, corrupt or incompatible
- └── StorageError         the database refused a write that retrying will not fix
+ └── ModelError           the classifier artifact is missing, corrupt or incompatible
 """
 
 __all__ = [
@@ -16,7 +15,6 @@ __all__ = [
     "ModelError",
     "ServiceError",
     "ServiceTimeout",
-    "StorageError",
 ]
 
 
@@ -41,8 +39,4 @@ class IngestError(FinsentError):
 
 
 class ModelError(FinsentError):
-    pass
-
-
-class StorageError(FinsentError):
     pass

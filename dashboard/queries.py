@@ -48,6 +48,7 @@ from core.tables import (
     SentimentBucket,
     WorkerStatus,
 )
+from core.types import MARKET_KEY
 from dashboard.timerange import TimeRange
 from stream.alerts.silences import alert_labels, covers
 
@@ -90,7 +91,6 @@ __all__ = [
 ]
 
 ScopeKind = Literal["market", "topic", "ticker", "source"]
-MARKET_KEY = "all"  # the one key of the market scope (stream.buckets.MARKET_KEY)
 
 
 def normalise_tickers(keys: Sequence[str]) -> list[str]:

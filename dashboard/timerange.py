@@ -8,9 +8,10 @@ so a year of history is at most a few hundred rows per scope.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from core import configfile
 
 __all__ = [
     "BUCKET_WIDTHS_S",
@@ -48,9 +49,6 @@ TARGET_POINTS = 200
 MAX_POINTS = 5000
 MAX_SPAN = timedelta(days=5 * 366)
 
-_DURATION = re.compile(r"^(\d{1,4})(m|h|d|w|y)$")
-_UNIT_S = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-
 
 class RangeError(ValueError):
     """A range, step or bucket request that cannot be served; the message says why."""
@@ -75,14 +73,17 @@ class TimeRange:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``15m``, ``24h``, ``7d``, ``2w``, ``1y`` -> timedelta."""
-    match = _DURATION.match(text.strip())
-    if match is None:
-        raise RangeError(f"invalid duration {text!r}: use e.g. 15m, 1h, 24h, 7d, 30d, 1y")
-    value = int(match.group(1)) * _UNIT_S[match.group(2)]
+    """``15m``, ``24h``, ``7d``, ``2w``, ``1y`` -> timedelta (core.configfile's grammar)."""
+    try:
+        value = configfile.parse_duration(text)
+    except ValueError:
+        raise RangeError(f"invalid duration {text!r}: use e.g. 15m, 1h, 24h, 7d, 30d, 1y") from None
     if value <= 0:
         raise RangeError(f"duration {text!r} must be positive")
-    return timedelta(seconds=value)
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise RangeError(f"duration {text!r} is too long") from None
 
 
 def width_for(span: timedelta) -> int:

@@ -1,6 +1,6 @@
 """Export of the distilled student to int8 ONNX, and the runtime that serves it.
 
-What other folders may import (pinned by tests/export/test_public_api.py):
+What other folders may import (pinned by tests/export/test_cli_card.py):
 
 - ``OnnxClassifier`` (``export.runtime``): the worker's default classifier; no torch.
 - ``default_artifact_dir()``: the int8 student shipped in ``export/artifacts/student-int8``.

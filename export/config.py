@@ -97,7 +97,7 @@ class QuantizationConfig:
 
 PRESETS: dict[str, QuantizationConfig] = {
     # The fastest: one activation scale per tensor. Misses the 99% agreement gate on
-    # every student measured (issue #3: 97.6-98.3 %); tried first in case one passes.
+    # every student measured (export/README.md); tried first in case one passes.
     "dynamic-per-channel": QuantizationConfig(name="dynamic-per-channel"),
     # Fallback when a gate fails: fp32 word embeddings (+~35 MB for MiniLM's 30k x 384
     # table), everything else as the default.
@@ -106,26 +106,20 @@ PRESETS: dict[str, QuantizationConfig] = {
     ),
     # Per-tensor weights: smaller scale tables, measurably worse embeddings (kept to report).
     "dynamic-per-tensor": QuantizationConfig(name="dynamic-per-tensor", per_channel=False),
-    # Per-token activation scales (issue #3), the recipe that passes the 99% agreement
-    # gate. Measured 2026-11-30 against the fp32 graph on all 19,658 test texts
-    # (sentiment / topic agreement, worst metric drop): distilled L6 99.21 / 99.39 %,
-    # 0.18 pt (dynamic-per-channel: 98.26 / 98.25 %, 0.72 pt); distilled L3 99.34 /
-    # 99.32 %, 0.19 pt (98.08 / 98.06 %, 0.52 pt). Speed (onnxruntime CPU, 2,000
-    # headlines in batches of 64, shared 2-core box): L6 0.82-0.87x per-tensor int8
-    # (1 thread 119-138 vs 145-158 headlines/s; fp32 53), L3 1.02x. See export/README.md.
+    # Per-token activation scales, the recipe that passes the 99% agreement gate, a
+    # little slower than per-tensor int8 (figures: export/README.md).
     "dynamic-per-token": QuantizationConfig(
         name="dynamic-per-token", activation_scale="token", op_types=("MatMul", "Gather")
     ),
     # 8-bit block-wise weights and activations (onnxruntime MatMulNBits, accuracy_level 4):
-    # the most accurate int8 measured (L6 99.39 / 99.49 %, worst drop 0.26 pt; L3 99.35 /
-    # 99.22 %, 0.45 pt) but ~0.6x per-tensor int8's speed (L6 92 headlines/s, 1 thread).
+    # the most accurate int8 measured but the slowest (export/README.md).
     # The fallback when per-token misses the gate.
     "blockwise-int8": QuantizationConfig(
         name="blockwise-int8", mode="blockwise", block_size=128, op_types=("MatMul", "Gather")
     ),
     # Static QDQ, calibrated on headlines; onnxruntime folds QDQ pairs into int8 kernels.
     # Not tried by default: 94-95 % agreement with min/max, percentile or entropy
-    # calibration (up to 1,024 training texts), metric drops up to 4 points (issue #3).
+    # calibration (up to 1,024 training texts), metric drops up to 4 points.
     "static-qdq": QuantizationConfig(
         name="static-qdq",
         mode="static",

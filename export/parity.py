@@ -18,7 +18,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from export.config import OUTPUT_NAMES
-from export.runtime import clean_text, pad_batch
+from export.runtime import classifier_text, pad_batch
 
 __all__ = [
     "GraphRunner",
@@ -70,7 +70,8 @@ class GraphRunner:
 
     def encode(self, texts: Sequence[str]) -> tuple[Array, Array]:
         cleaned = [
-            clean_text(t, preprocessing=self.preprocessing, max_chars=self.max_chars) for t in texts
+            classifier_text(t, preprocessing=self.preprocessing, max_chars=self.max_chars)
+            for t in texts
         ]
         return pad_batch(self.tokenizer.encode_batch(cleaned), self.pad_id)
 
@@ -88,7 +89,8 @@ class GraphRunner:
         on_batch: Callable[[int], None] | None = None,
     ) -> tuple[Array, Array]:
         cleaned = [
-            clean_text(t, preprocessing=self.preprocessing, max_chars=self.max_chars) for t in texts
+            classifier_text(t, preprocessing=self.preprocessing, max_chars=self.max_chars)
+            for t in texts
         ]
         encs = self.tokenizer.encode_batch(cleaned)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))

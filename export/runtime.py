@@ -60,7 +60,7 @@ __all__ = [
     "PRESET_DIRS",
     "TRAINING_PREPROCESSING",
     "OnnxClassifier",
-    "clean_text",
+    "classifier_text",
     "configured_artifact_dir",
     "default_artifact_dir",
     "pad_batch",
@@ -79,12 +79,12 @@ EMPTY_TOPIC = "General News | Opinion"
 # Characters kept per token of max_length before tokenizing: WordPiece tokens average
 # ~4-5 characters in English news, so this never cuts text the model would have seen.
 _CHARS_PER_TOKEN = 16
-# the same pattern as models.data.clean_text (training); a test pins the equivalence
+# the same pattern as models.data.training_text (training); a test pins the equivalence
 _URL = re.compile(r"https?://\S+")
 _SPACES = re.compile(r"\s+")
 # known preprocessing steps a card may ask for; an unknown one means a newer exporter
 _PREPROCESSORS = {"html_unescape", "strip_urls", "collapse_whitespace"}
-# what models.data.clean_text does before training's tokenizer; the exporter writes it
+# what models.data.training_text does before training's tokenizer; the exporter writes it
 # into the card and the runtime replays it
 TRAINING_PREPROCESSING = ("html_unescape", "strip_urls", "collapse_whitespace")
 
@@ -104,7 +104,7 @@ def _decontrol(ch: str) -> str:
     return " " if unicodedata.category(ch)[0] == "C" else ch
 
 
-def clean_text(
+def classifier_text(
     text: str | bytes | None, *, preprocessing: Sequence[str] = (), max_chars: int = 2048
 ) -> str:
     """The text the tokenizer sees. Never raises for str/bytes/None."""
@@ -300,7 +300,7 @@ class OnnxClassifier:
         if not texts:
             return []
         cleaned = [
-            clean_text(t, preprocessing=self._preprocessing, max_chars=self._max_chars)
+            classifier_text(t, preprocessing=self._preprocessing, max_chars=self._max_chars)
             for t in texts
         ]
         results: list[Classification | None] = [None] * len(cleaned)
@@ -392,9 +392,8 @@ class OnnxClassifier:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         # onnxruntime's pool threads busy-wait between ops by default. A worker shares
-        # its cores with the Kafka client and database writes; measured with 2 threads
-        # on the 2-core box under load, spinning off ran 1.5-1.8x faster (it wins by a
-        # few % only on an idle machine).
+        # its cores with the Kafka client and database writes: under load spinning off
+        # runs faster (figures: export/README.md); it wins a few % only on an idle machine.
         options.add_session_config_entry(
             "session.intra_op.allow_spinning", "1" if self._allow_spinning else "0"
         )
@@ -457,7 +456,7 @@ class OnnxClassifier:
         """One padded batch exactly as ``classify`` would build it, in input order
         (empty texts included); for parity checks and benchmarks."""
         cleaned = [
-            clean_text(t, preprocessing=self._preprocessing, max_chars=self._max_chars)
+            classifier_text(t, preprocessing=self._preprocessing, max_chars=self._max_chars)
             for t in texts
         ]
         return pad_batch(self._tokenizer.encode_batch(cleaned), self._pad_id)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from models.data import Example, clean_text
+from models.data import Example, training_text
 from models.losses import IGNORE
 
 __all__ = ["Batch", "Encoded", "collate", "encode", "make_batches"]
@@ -48,7 +48,7 @@ class Batch:
 
 
 def encode(examples: Sequence[Example], tokenizer: object, max_length: int) -> Encoded:
-    texts = [clean_text(e.text) for e in examples]
+    texts = [training_text(e.text) for e in examples]
     enc = tokenizer(texts, truncation=True, max_length=max_length)  # type: ignore[operator]
     sent = np.array([IGNORE if e.sentiment is None else e.sentiment for e in examples], np.int64)
     topic = np.array([IGNORE if e.topic is None else e.topic for e in examples], np.int64)

@@ -26,7 +26,7 @@ from models.splits import SplitFile, eval_sets
 __all__ = ["CARDS_DIR", "TARGETS", "write_card"]
 
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
-# issue 9's targets for the teacher (accuracy on the test split)
+# the teacher's targets (accuracy on the test split)
 TARGETS = {"phrasebank_allagree": 0.97, "twitter_topic": 0.91, "twitter_sentiment": 0.89}
 # never trained on, by any split: headlines from outside the training sets
 OOD = ("analyst_sentiment", "analyst_topic")

@@ -41,7 +41,7 @@ __all__ = [
     "SOURCES",
     "Example",
     "Source",
-    "clean_text",
+    "training_text",
     "dedup_key",
     "file_sha256",
     "load_source",
@@ -99,7 +99,7 @@ _WS = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-def clean_text(text: str) -> str:
+def training_text(text: str) -> str:
     """What the model sees: HTML entities decoded, URLs dropped (t.co links carry no
     meaning and double the token count of a tweet), whitespace collapsed."""
     text = _URL.sub(" ", html.unescape(text))
@@ -109,7 +109,7 @@ def clean_text(text: str) -> str:
 def dedup_key(text: str) -> str:
     """Near-duplicate key: case, URLs, punctuation and spacing ignored. PhraseBank's
     agreement levels and the two Twitter sets share sentences; this catches them."""
-    return _NON_ALNUM.sub(" ", clean_text(text).lower()).strip()
+    return _NON_ALNUM.sub(" ", training_text(text).lower()).strip()
 
 
 def score_to_label(score: float, cut: float = SCORE_CUT) -> int:

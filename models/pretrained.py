@@ -19,6 +19,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from core.config import Settings
 from core.errors import ModelError
 
 __all__ = [
@@ -89,7 +90,7 @@ def _mpnet_parts() -> list[Path]:
 
 
 def _cache_root() -> Path:
-    return Path(os.environ.get("FINSENT_MODEL_CACHE") or user_data_dir("finsent")) / "pretrained"
+    return (Settings().model_cache or Path(user_data_dir("finsent"))) / "pretrained"
 
 
 def mpnet_dir(cache: Path | None = None) -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core.schemas import ArticleScored, EntityMention
+from core.types import MARKET_KEY
 
 __all__ = [
     "MARKET_KEY",
@@ -30,9 +31,6 @@ __all__ = [
     "entity_score",
     "ticker_increments",
 ]
-
-# the one key of the "market" scope: everything finsent sees
-MARKET_KEY = "all"
 
 _SIGN = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = "0004"
-# 0003 (dashboard indexes) was not in the tree when this was written: rebase onto it
+# there is no 0003 (alembic/README.md)
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -28,6 +28,7 @@ __all__ = ["KafkaTarget", "Services", "resolve_database_url", "resolve_kafka"]
 log = logging.getLogger(__name__)
 
 # set in the environment of child processes started by finsent against its embedded broker
+# (read as Settings.embedded_broker)
 EMBEDDED_BROKER_ENV = "FINSENT_EMBEDDED_BROKER"
 
 
@@ -68,8 +69,7 @@ def _read_state(settings: Settings) -> _State | None:
 def resolve_kafka(settings: Settings) -> KafkaTarget:
     """The broker to use: KAFKA_BOOTSTRAP_SERVERS, else the one a running `finsent up` owns."""
     if settings.kafka_bootstrap_servers:
-        embedded = os.environ.get(EMBEDDED_BROKER_ENV) == "1"
-        return KafkaTarget(settings.kafka_bootstrap_servers, embedded=embedded)
+        return KafkaTarget(settings.kafka_bootstrap_servers, embedded=settings.embedded_broker)
     state = _read_state(settings)
     if state is not None and state.kafka_bootstrap_servers:
         return KafkaTarget(state.kafka_bootstrap_servers, embedded=True)

@@ -31,10 +31,11 @@ from core.alert_tables import AlertRuleRow
 from core.config import Settings
 from core.db import session_scope
 from core.errors import FinsentError
+from core.types import MARKET_KEY
 from stream.alerts.drift import ModelDriftBasis, sync_builtin_rules
 from stream.alerts.engine import AlertEngine, Scope
 from stream.alerts.notify import Dispatcher
-from stream.alerts.rules import MARKET_KEY, load_rules
+from stream.alerts.rules import load_rules
 from stream.alerts.state import sync_routing, sync_rules
 from stream.background import in_background
 

@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 from core.cli_support import fail as _fail
 from core.cli_support import run_with_engine as _run
 from core.config import get_settings
+from core.configfile import parse_duration
 from core.errors import ConfigError, FinsentError
-from stream.alerts.rules import Rule, RuleFileError, load_rules, parse_duration
+from stream.alerts.rules import Rule, RuleFileError, load_rules
 
 __all__ = ["app"]
 

@@ -27,7 +27,8 @@ from sqlalchemy import Engine, select
 from core.alert_tables import AlertRuleRow
 from core.config import AlertSettings, Settings
 from core.db import session_scope
-from stream.alerts.rules import DRIFT_METRIC, EACH, MARKET_KEY, Measurement, Rule, measure_drift
+from core.types import MARKET_KEY
+from stream.alerts.rules import DRIFT_METRIC, EACH, Measurement, Rule, measure_drift
 from stream.alerts.state import set_enabled, sync_rules
 from stream.insight.drift import (
     ALL_SOURCES,

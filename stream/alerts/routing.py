@@ -41,9 +41,10 @@ from typing import Any, Final
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from core.configfile import duration
 from core.errors import ConfigError
 from stream.alerts.silences import Matcher, parse_matcher
-from stream.alerts.specs import _seconds, _Strict
+from stream.alerts.specs import _Strict
 
 __all__ = [
     "ALL_LABELS",
@@ -119,7 +120,7 @@ class RouteSpec(_Strict):
     @field_validator("group_wait", "group_interval", "repeat_interval", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
-        return _seconds(value)
+        return duration(value)
 
     @field_validator("group_by")
     @classmethod

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,7 +43,6 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     ConfigDict,
     Field,
@@ -54,8 +52,18 @@ from pydantic import (
     model_validator,
 )
 
+from core.configfile import (
+    ConfigProblem,
+    YamlSyntaxError,
+    dotted,
+    duplicate_loc,
+    duration,
+    line_of,
+    parse_yaml,
+    read_text,
+)
 from core.errors import ConfigError
-from core.types import ScopeKind
+from core.types import MARKET_KEY, ScopeKind
 from stream.alerts.routing import (
     InhibitSpec,
     ReceiverSpec,
@@ -63,7 +71,7 @@ from stream.alerts.routing import (
     RoutingSpec,
     routing_problems,
 )
-from stream.alerts.specs import _seconds, _Strict
+from stream.alerts.specs import _Strict
 from stream.insight.drift import GroupDrift
 
 __all__ = [
@@ -85,14 +93,12 @@ __all__ = [
     "lookback_s",
     "measure",
     "measure_drift",
-    "parse_duration",
     "parse_rules",
 ]
 
 # alerts read the 1-minute buckets; windows are sums of them
 BUCKET_S: Final = 60
 EACH: Final = "each"
-MARKET_KEY: Final = "all"  # stream.buckets.MARKET_KEY
 
 # article_count: every article of the key, whatever its sentiment ("unusual news volume")
 Metric = Literal["negative_share", "mean_score", "negative_count", "article_count", "drift_psi"]
@@ -103,13 +109,6 @@ Channel = Literal["email", "slack", "webhook", "inbox"]
 StateName = Literal["inactive", "pending", "firing", "resolved"]
 
 _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def parse_duration(text: str) -> float:
-    """``"90"``, ``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` -> seconds (``ValueError`` otherwise)."""
-    value = _seconds(text)
-    assert isinstance(value, float)  # noqa: S101 - a str always becomes a float or raises
-    return value
 
 
 class Scope(_Strict):
@@ -207,7 +206,7 @@ class NoDataCondition(_Strict):
     @field_validator("watch", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        return _seconds(value)
+        return duration(value)
 
 
 Condition = Annotated[
@@ -272,7 +271,7 @@ class Rule(_Strict):
     @field_validator("window", "for_", "realert", "keep_firing_for", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
-        return _seconds(value)
+        return duration(value)
 
     @field_validator("window")
     @classmethod
@@ -354,11 +353,8 @@ class RuleFile(_Strict):
 # ---------------------------------------------------------------- loading, with line numbers
 
 
-@dataclass(frozen=True)
-class RuleProblem:
-    line: int | None
-    field: str
-    message: str
+# a mistake in a rules file: its line, field and message
+RuleProblem = ConfigProblem
 
 
 class RuleFileError(ConfigError):
@@ -367,37 +363,22 @@ class RuleFileError(ConfigError):
     def __init__(self, filename: str, problems: Sequence[RuleProblem]) -> None:
         self.filename = filename
         self.problems = tuple(problems)
-        lines = [
-            f"{filename}:{p.line}: {p.field}: {p.message}"
-            if p.line
-            else f"{filename}: {p.field}: {p.message}"
-            for p in self.problems
-        ]
+        lines = [p.format(filename) for p in self.problems]
         super().__init__("invalid rules file:\n  " + "\n  ".join(lines))
 
 
 def load_rules(path: str | os.PathLike[str]) -> RuleFile:
     """Read and validate a rules file (``RuleFileError`` names the file, line and field)."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read rules file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{file}: not UTF-8 text") from exc
-    return parse_rules(text, filename=str(file))
+    return parse_rules(read_text(file, "rules file"), filename=str(file))
 
 
 def parse_rules(text: str, *, filename: str = "<rules>") -> RuleFile:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleFileError(filename, [RuleProblem(line, "yaml", str(exc.problem or exc))]) from exc
-    except yaml.YAMLError as exc:
-        raise RuleFileError(filename, [RuleProblem(None, "yaml", str(exc))]) from exc
+        doc = parse_yaml(text, filename)
+    except YamlSyntaxError as exc:
+        raise RuleFileError(filename, [RuleProblem(exc.line, "yaml", exc.problem)]) from exc
+    data, root = doc.data, doc.root
     if data is None:
         raise RuleFileError(filename, [RuleProblem(None, "rules", "the file holds no rules")])
     bare_list = isinstance(data, list)
@@ -410,17 +391,17 @@ def parse_rules(text: str, *, filename: str = "<rules>") -> RuleFile:
         for error in exc.errors(include_url=False):
             loc: tuple[int | str, ...] = tuple(error["loc"])
             if not loc and error["type"] == "value_error":
-                loc = _duplicate_loc(data, error["msg"])
+                loc = duplicate_loc(data, error["msg"], "rules", "rule")
             path = _data_path(data, loc)
             node_path = path[1:] if bare_list and path[:1] == ("rules",) else path
             problems.append(
-                RuleProblem(_line_of(root, node_path), _dotted(path) or "rules", error["msg"])
+                RuleProblem(line_of(root, node_path), dotted(path) or "rules", error["msg"])
             )
         raise RuleFileError(filename, problems) from exc
     crossed = routing_problems(data)
     if crossed:
         raise RuleFileError(
-            filename, [RuleProblem(_line_of(root, p), _dotted(p), msg) for p, msg in crossed]
+            filename, [RuleProblem(line_of(root, p), dotted(p), msg) for p, msg in crossed]
         )
     return parsed
 
@@ -446,46 +427,6 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
 def _is_field_name(part: str) -> bool:
     # pydantic puts the chosen union member's tag in the location; the file has no such key
     return part not in {"threshold", "spike", "zscore", "nodata"}
-
-
-def _duplicate_loc(data: Any, message: str) -> tuple[int | str, ...]:
-    match = re.search(r"duplicate rule name '(.*)'", message)
-    rules = data.get("rules") if isinstance(data, dict) else None
-    if match and isinstance(rules, list):
-        hits = [i for i, r in enumerate(rules) if isinstance(r, dict) and r.get("name") == match[1]]
-        if len(hits) > 1:
-            return ("rules", hits[1], "name")
-    return ()
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _line_of(node: yaml.Node | None, path: tuple[int | str, ...]) -> int | None:
-    """1-based line of the deepest node along ``path``: a key's line for a missing/bad field."""
-    if node is None:
-        return None
-    line = int(node.start_mark.line) + 1
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                    child = value_node
-                    line = int(key_node.start_mark.line) + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = int(child.start_mark.line) + 1
-        if child is None:
-            break
-        node = child
-    return line
 
 
 # ---------------------------------------------------------------- evaluation (pure)

@@ -30,6 +30,7 @@ from typing import Final
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.configfile import parse_duration
 from core.errors import ConfigError
 from stream.alerts.rules import (
     BUCKET_S,
@@ -38,7 +39,6 @@ from stream.alerts.rules import (
     KeyState,
     Rule,
     evaluate,
-    parse_duration,
 )
 
 __all__ = ["CaseResult", "load_cases", "run_cases"]

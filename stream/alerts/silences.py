@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
+from core.configfile import parse_duration
 from core.errors import ConfigError
 
 __all__ = [
@@ -76,11 +77,8 @@ def parse_matchers(texts: Iterable[str]) -> list[Matcher]:
 
 
 def silence_end(duration: str, now: datetime | None = None) -> datetime:
-    """When a silence of ``duration`` (the rules' grammar: 90s, 30m, 2h, 1d) made at
+    """When a silence of ``duration`` (core.configfile's grammar: 90s, 30m, 2h, 1d, 1w) made at
     ``now`` ends; ``ConfigError`` for anything else, or for no time at all."""
-    # imported here: rules imports routing, which imports this module
-    from stream.alerts.rules import parse_duration
-
     try:
         seconds = parse_duration(duration)
     except ValueError:

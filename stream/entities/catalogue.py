@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from core.configfile import read_text
 from core.db import session_scope
 from core.errors import ConfigError
 from core.tables import Entity
@@ -130,13 +131,7 @@ def _entry(row: Sequence[str], index: dict[str, int], where: str) -> CatalogueEn
 
 
 def load_catalogue(path: Path) -> list[CatalogueEntry]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CatalogueError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise CatalogueError(f"{path}: {exc.strerror}") from exc
-    return parse_catalogue(text, str(path))
+    return parse_catalogue(read_text(path, "watchlist", CatalogueError), str(path))
 
 
 def default_catalogue() -> list[CatalogueEntry]:

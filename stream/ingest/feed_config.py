@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Final
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.configfile import (
+    ConfigProblem,
+    dotted,
+    duplicate_loc,
+    duration,
+    line_of,
+    parse_yaml,
+    read_text,
+)
 from core.errors import ConfigError
 from core.types import Ticker
 
 __all__ = ["FeedConfig", "FeedList", "load_feeds", "parse_feeds"]
-
-_DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 class FeedConfig(BaseModel):
@@ -55,13 +59,8 @@ class FeedConfig(BaseModel):
     @field_validator("interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
-        """Accept ``300``, ``"300"``, ``"90s"``, ``"5m"``, ``"1h"``."""
-        if isinstance(value, str):
-            match = _DURATION.match(value)
-            if match is None:
-                raise ValueError("must be seconds or a duration like 90s, 5m, 1h")
-            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        return value
+        """Accept ``300``, ``"300"``, ``"90s"``, ``"5m"``, ``"1h"`` (core.configfile)."""
+        return duration(value)
 
     @field_validator("tickers", mode="before")
     @classmethod
@@ -95,28 +94,13 @@ class FeedList(BaseModel):
 
 def load_feeds(path: Path) -> FeedList:
     """Read and validate a feed list; ``ConfigError`` names the file, line and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read feed list: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
-    return parse_feeds(text, filename=str(path))
+    return parse_feeds(read_text(path, "feed list"), filename=str(path))
 
 
 def parse_feeds(text: str, *, filename: str = "<feeds>") -> FeedList:
     """Validate the YAML ``text`` of a feed list; ``filename`` only labels errors."""
-    try:
-        # compose keeps the position of every node; construct gives the plain data
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{filename}: invalid YAML: {exc}") from exc
-
+    doc = parse_yaml(text, filename)
+    data = doc.data
     if data is None:
         raise ConfigError(f"{filename}: the feed list is empty")
     wrapped = isinstance(data, list)
@@ -130,47 +114,10 @@ def parse_feeds(text: str, *, filename: str = "<feeds>") -> FeedList:
             loc: tuple[int | str, ...] = tuple(error["loc"])
             # errors from the model validator carry no field: point at the offending entry
             if error["type"] == "value_error" and not loc:
-                loc = _duplicate_loc(data, error["msg"])
+                loc = duplicate_loc(data, error["msg"], "feeds", "feed")
             node_loc = loc[1:] if wrapped and loc[:1] == ("feeds",) else loc
-            line = _line_of(root, node_loc)
-            field = _dotted(loc)
-            where = f"{filename}:{line}" if line else filename
-            lines.append(f"{where}: {field or 'feed list'}: {error['msg']}")
+            problem = ConfigProblem(
+                line_of(doc.root, node_loc), dotted(loc) or "feed list", error["msg"]
+            )
+            lines.append(problem.format(filename))
         raise ConfigError("invalid feed list:\n  " + "\n  ".join(lines)) from exc
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _duplicate_loc(data: Any, message: str) -> tuple[int | str, ...]:
-    match = re.search(r"duplicate feed name '(.*)'", message)
-    feeds = data.get("feeds") if isinstance(data, dict) else None
-    if match and isinstance(feeds, list):
-        hits = [i for i, f in enumerate(feeds) if isinstance(f, dict) and f.get("name") == match[1]]
-        if len(hits) > 1:
-            return ("feeds", hits[1], "name")
-    return ()
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """1-based line of the deepest node along ``loc`` (the parent when a field is missing)."""
-    if node is None:
-        return None
-    for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                    child = value_node
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return int(node.start_mark.line) + 1

@@ -1,4 +1,4 @@
-"""Why this score, and a model that keeps up (issue 8).
+"""Why this score, and a model that keeps up.
 
 - :mod:`~stream.insight.explain`: occlusion explanations over any classifier.
 - :mod:`~stream.insight.feedback`: analysts' labels (store, list, export as training CSV).

@@ -20,7 +20,7 @@ from export.runtime import (
     EMPTY_TOPIC,
     TRAINING_PREPROCESSING,
     OnnxClassifier,
-    clean_text,
+    classifier_text,
     default_artifact_dir,
     plan_threads,
 )
@@ -232,7 +232,7 @@ def test_wrong_types_are_clear_errors(clf):
 
 
 def test_clean_text_matches_training_preprocessing():
-    from models.data import clean_text as training_clean
+    from models.data import training_text as training_clean
 
     samples = [
         "$BYND - JPMorgan reels in expectations on Beyond Meat https://t.co/bd0xbFGjkT",
@@ -241,7 +241,7 @@ def test_clean_text_matches_training_preprocessing():
         "  spaced   out  ",
     ]
     for s in samples:
-        assert clean_text(s, preprocessing=TRAINING_PREPROCESSING) == training_clean(s)
+        assert classifier_text(s, preprocessing=TRAINING_PREPROCESSING) == training_clean(s)
 
 
 def test_tampered_artifact_is_refused(artifact, tmp_path):

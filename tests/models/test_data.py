@@ -12,12 +12,12 @@ from models.data import (
     NEU,
     POS,
     SOURCES,
-    clean_text,
     dedup_key,
     load_source,
     load_user_csv,
     parse_decisions,
     score_to_label,
+    training_text,
 )
 
 # rows and label counts from each folder's SOURCE.txt (sentiment: negative, neutral, positive)
@@ -94,7 +94,7 @@ def test_score_cut() -> None:
 
 def test_text_cleaning() -> None:
     t = "$AAPL up &amp; away  https://t.co/abc123"
-    assert clean_text(t) == "$AAPL up & away"
+    assert training_text(t) == "$AAPL up & away"
     assert dedup_key("Shares ROSE , 5 %") == dedup_key("shares rose 5%")
 
 
