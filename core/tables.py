@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -74,6 +75,16 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_published_at", "source", "published_at"),
+        # headline search (dashboard/search.py repeats these expressions exactly)
+        Index(
+            "ix_articles_title_fts", text("to_tsvector('english', title)"), postgresql_using="gin"
+        ),
+        Index(
+            "ix_articles_title_trgm",
+            text("lower(title)"),
+            postgresql_using="gin",
+            postgresql_ops={"lower(title)": "gin_trgm_ops"},
+        ),
     )
 
 

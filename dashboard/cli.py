@@ -234,6 +234,29 @@ def query_articles(
         typer.secho(f"more: --cursor {page.next_cursor}", err=True)
 
 
+@query_app.command("search")
+def query_search(
+    words: Annotated[str, typer.Argument(help='words, "a phrase", a OR b, -word')],
+    ticker: Annotated[str | None, typer.Option()] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    fmt: FormatOption = "table",
+) -> None:
+    """Headlines matching a search, best first (full text; trigram similarity fallback)."""
+    from dashboard.search import search_headlines
+
+    with _connect() as conn:
+        hits = search_headlines(conn, words, ticker=ticker, start=start, end=end, limit=limit)
+    rows = [
+        {"published_at": h.published_at.isoformat(), "rank": f"{h.rank:.3f}",
+         "source": h.source, "title": h.snippet, "id": h.id, "match": h.match}
+        for h in hits
+    ]  # fmt: skip
+    columns = ["published_at", "rank", "source", "title", "id", "match"]
+    _emit(rows, columns, fmt, f"{len(hits)} headlines")
+
+
 @query_app.command("alerts")
 def query_alerts(
     range_: RangeOption = "7d",

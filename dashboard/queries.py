@@ -742,6 +742,7 @@ class RuleRow:
     last_evaluated_at: datetime | None
     n_firing: int
     n_pending: int
+    disabled_reason: str | None = None
 
 
 def alert_events(
@@ -875,6 +876,7 @@ def alert_rules(conn: Connection) -> list[RuleRow]:
             func.coalesce(r.last_evaluated_at, per_rule.c.last_eval),
             func.coalesce(per_rule.c.firing, 0),
             func.coalesce(per_rule.c.pending, 0),
+            r.disabled_reason,
         )
         .outerjoin(per_rule, per_rule.c.rule_id == r.id)
         .order_by(r.name)

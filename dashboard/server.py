@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from core.db import make_engine
 from dashboard.api import router
 from dashboard.api.insight_routes import router as insight_router
+from dashboard.api.search_routes import router as search_router
 from dashboard.app import create_dash_app
 from dashboard.auth import AuthConfig
 from dashboard.security import LoginThrottle, SecurityMiddleware, allowed_hosts
@@ -72,6 +73,7 @@ def create_api(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api.state.engine = engine
     api.state.auth = auth or AuthConfig()
     api.include_router(router)
+    api.include_router(search_router)
     for bad in (OverflowError, UnicodeEncodeError, sa_exc.DataError):
         api.add_exception_handler(bad, _bad_input)
     # a pool timeout, a refused connection, a statement cancelled by statement_timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -227,8 +228,18 @@ def _annotate_alerts(
             )
 
 
-def heatmap_figure(cells: Sequence[HeatCell], *, uirevision: str, height: int = 360) -> go.Figure:
-    """Negative share per topic and time step; blank where a topic had no article."""
+def heatmap_figure(
+    cells: Sequence[HeatCell],
+    *,
+    uirevision: str,
+    height: int = 360,
+    x_range: tuple[datetime, datetime] | None = None,
+    step_s: int | None = None,
+) -> go.Figure:
+    """Negative share per topic and time step; blank where a topic had no article.
+
+    With ``step_s``, each cell spans its bucket (plotly centres a cell on its x); with
+    ``x_range``, the time axis matches the chart drawn over the same range."""
     if not cells:
         return empty_figure("No topics in this range", height)
     times = sorted({c.bucket_start for c in cells})
@@ -243,9 +254,10 @@ def heatmap_figure(cells: Sequence[HeatCell], *, uirevision: str, height: int = 
     for c in cells:
         z[row[c.scope_key]][col[c.bucket_start]] = c.negative_share
         counts[row[c.scope_key]][col[c.bucket_start]] = c.n_total
+    half = timedelta(seconds=step_s / 2) if step_s else timedelta(0)
     fig = go.Figure(
         go.Heatmap(
-            x=times,
+            x=[t + half for t in times],
             y=keys,
             z=z,
             customdata=counts,
@@ -261,4 +273,6 @@ def heatmap_figure(cells: Sequence[HeatCell], *, uirevision: str, height: int = 
     fig.update_layout(hovermode="closest")
     fig = _base_layout(fig, uirevision, max(height, 28 * len(keys) + 80))
     fig.update_layout(hovermode="closest", margin={"l": 180, "r": 24, "t": 12, "b": 36})
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range))
     return fig

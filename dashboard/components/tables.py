@@ -259,7 +259,7 @@ def rules_table(rules: Sequence[RuleRow]) -> html.Table | html.Div:
         html.Tr(
             [
                 html.Td(r.name),
-                html.Td("on" if r.enabled else "off"),
+                html.Td("on" if r.enabled else f"off: {r.disabled_reason or 'by the operator'}"),
                 html.Td(r.severity),
                 html.Td(f"{r.scope_kind}:{'each' if r.scope_key == '*' else r.scope_key}"),
                 html.Td(fmt_time(r.last_evaluated_at), className="nowrap muted"),

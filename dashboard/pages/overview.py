@@ -45,10 +45,18 @@ def layout(**_: Any) -> html.Div:
                     ]
                 ),
             ),
-            card("Negative share by topic", dcc.Graph(id="heatmap", config=GRAPH_CONFIG)),
+            card(
+                "Negative share by topic",
+                html.Div(id="heatmap-scope", className="scope-note"),
+                dcc.Graph(id="heatmap", config=GRAPH_CONFIG),
+            ),
             html.Div(
                 [
-                    card("Most negative topics", html.Div(id="neg-topics")),
+                    card(
+                        "Most negative topics",
+                        html.Div(id="topics-scope", className="scope-note"),
+                        html.Div(id="neg-topics"),
+                    ),
                     card("Most improved topics", html.Div(id="up-topics")),
                     card("Most negative tickers", html.Div(id="neg-tickers")),
                     card("Most improved tickers", html.Div(id="up-tickers")),
@@ -67,6 +75,23 @@ def heatmap_range(rng: TimeRange) -> TimeRange:
     target = rng.span.total_seconds() / HEATMAP_COLUMNS
     step = next((s for s in STEPS_S if s >= target and s % rng.width_s == 0), rng.step_s)
     return replace(rng, step_s=max(step, rng.step_s))
+
+
+def market_wide_note(controls: Controls) -> str:
+    """The topic heatmap and rankings are per topic over all news: say so when a filter
+    they do not apply is set, rather than let them pass for filtered."""
+    unapplied = [
+        name
+        for name, chosen in (
+            ("ticker", controls.tickers),
+            ("source", controls.sources),
+            ("sentiment", controls.sentiments),
+        )
+        if chosen
+    ]
+    if not unapplied:
+        return ""
+    return f"Market-wide: the {' and '.join(unapplied)} filter does not apply here"
 
 
 def _ranked(movers: list[q.Mover]) -> tuple[list[q.Mover], list[q.Mover]]:
@@ -89,6 +114,8 @@ def _ranked(movers: list[q.Mover]) -> tuple[list[q.Mover], list[q.Mover]]:
     Output("latest", "children"),
     Output("overview-rows", "data"),
     Output("overview-sub", "children"),
+    Output("heatmap-scope", "children"),
+    Output("topics-scope", "children"),
     *CONTROL_INPUTS,
     # the timer pauses while this runs: a slow query never piles up refreshes
     running=[(Output("tick", "disabled"), True, False)],
@@ -142,9 +169,15 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
         f"{label} · {rng.start:%Y-%m-%d %H:%M} → {rng.end:%Y-%m-%d %H:%M} UTC · "
         f"step {step_label(rng.step_s)} · updated {datetime.now(UTC):%H:%M:%S}"
     )
+    # both time axes span the selected range, so a heatmap column sits under its stretch
+    x_range = (rng.start, rng.end)
+    index_figure = sentiment_figure(points, alerts, uirevision=uirev, title=label)
+    if points:
+        index_figure.update_xaxes(range=list(x_range))
+    note = market_wide_note(controls)
     return (
-        sentiment_figure(points, alerts, uirevision=uirev, title=label),
-        heatmap_figure(cells, uirevision=uirev),
+        index_figure,
+        heatmap_figure(cells, uirevision=uirev, x_range=x_range, step_s=heatmap_range(rng).step_s),
         kpis,
         movers_list(neg_t, "topic", metric="negative"),
         movers_list(up_t, "topic", metric="improved"),
@@ -153,6 +186,8 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
         articles_table(latest.rows, id="latest-table"),
         {"scope": label, "rows": series_rows(points)},
         sub,
+        note,
+        note,
     )
 
 

@@ -32,7 +32,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.errors import FinsentError
 from core.types import MARKET_KEY
-from stream.alerts.drift import ModelDriftBasis, sync_builtin_rules
+from stream.alerts.drift import ModelDriftBasis, follow_drift_reference, sync_builtin_rules
 from stream.alerts.engine import AlertEngine, Scope
 from stream.alerts.notify import Dispatcher
 from stream.alerts.rules import load_rules
@@ -138,6 +138,12 @@ def register_alerting(
                 await evaluate(scopes)
 
     async def alert_clock() -> None:
+        if alerts.drift_rule:
+            # a drift reference written while the worker runs turns the built-in rule on
+            try:
+                await asyncio.to_thread(follow_drift_reference, engine, settings)
+            except SQLAlchemyError as exc:
+                log.error("built-in alert rule model-drift not updated: %s", exc)
         await evaluate(None)
 
     async def alert_dispatch() -> None:

@@ -105,7 +105,7 @@ def list_rules() -> None:
         r, rid = stored.rule, stored.id
         table.add_row(
             r.name,
-            "yes" if stored.enabled else "no",
+            "yes" if stored.enabled else f"no: {stored.disabled_reason or 'disabled'}",
             f"{r.scope.kind}:{r.scope.key}",
             r.metric,
             f"{r.window_s // 60}m",

@@ -10,7 +10,10 @@ The built-in rule ``model-drift`` (on unless ``FINSENT_ALERTS__DRIFT_RULE=false`
 each source over the last day and fires when its largest PSI reaches
 ``FINSENT_MODEL__DRIFT_PSI_LEVEL`` (0.25) with at least 30 articles; it resolves once the
 PSI falls below 0.1 (the customary "stable" level, or the level itself if lower). It does
-nothing until a drift reference exists (`finsent drift reference`). A rule of that name in
+nothing until a drift reference exists (`finsent drift reference`): until then it is stored
+disabled, with the reason shown by `finsent alerts list` and the alerts page, and it is
+turned on once the reference appears (checked at each sync and on the alert clock). A rule
+of that name in
 a rules file takes precedence; `finsent alerts disable model-drift` sticks across restarts.
 """
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from core.alert_tables import AlertRuleRow
 from core.config import AlertSettings, Settings
@@ -46,7 +49,9 @@ __all__ = [
     "DriftBasisSource",
     "ModelDriftBasis",
     "builtin_drift_rule",
+    "NO_REFERENCE",
     "drift_groups",
+    "follow_drift_reference",
     "measure_drift_rule",
     "sync_builtin_rules",
 ]
@@ -57,6 +62,8 @@ log = logging.getLogger(__name__)
 BUILTIN_SOURCE = "(built-in)"
 # the PSI a drifting source must fall below to resolve: the customary "stable" level
 _STABLE_PSI = 0.1
+# alert_rules.disabled_reason of the built-in rule while there is nothing to measure against
+NO_REFERENCE = "no drift reference yet (`finsent drift reference` writes one)"
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,8 @@ def sync_builtin_rules(engine: Engine, settings: Settings) -> str:
 
     Run after the rules file is synced. A rule of the same name from a file or `finsent
     alerts add` is the operator's: left alone. With ``drift_rule`` off, a stored built-in
-    rule is disabled (its open alerts closed, not notified).
+    rule is disabled (its open alerts closed, not notified). Otherwise it is kept disabled
+    while no drift reference exists (see :func:`follow_drift_reference`).
     """
     with session_scope(engine) as session:
         row = session.scalars(select(AlertRuleRow).where(AlertRuleRow.name == DRIFT_RULE)).first()
@@ -155,7 +163,45 @@ def sync_builtin_rules(engine: Engine, settings: Settings) -> str:
             set_enabled(engine, DRIFT_RULE, False)
         return "disabled"
     outcome = sync_rules(engine, [builtin_drift_rule(settings)], source_file=BUILTIN_SOURCE)
-    return outcome[DRIFT_RULE]
+    followed = follow_drift_reference(engine, settings)
+    return outcome[DRIFT_RULE] if followed is None else f"{outcome[DRIFT_RULE]}, {followed}"
+
+
+def follow_drift_reference(engine: Engine, settings: Settings) -> str | None:
+    """Disable the built-in drift rule while no drift reference exists, and enable it again
+    once one does; returns "disabled: ..." or "enabled", or None when nothing changed.
+
+    Only the rule finsent itself turned off is turned back on: one the operator disabled
+    (`finsent alerts disable`, no reason stored) stays off.
+    """
+    from stream.insight.service import reference_path
+
+    with session_scope(engine) as session:
+        row = session.scalars(
+            select(AlertRuleRow).where(
+                AlertRuleRow.name == DRIFT_RULE, AlertRuleRow.source_file == BUILTIN_SOURCE
+            )
+        ).first()
+        if row is None:
+            return None
+        enabled, reason = row.enabled, row.disabled_reason
+    has_reference = reference_path(settings).is_file()
+    if enabled and not has_reference:
+        # closes any open drift alert: with no reference, nothing would ever resolve it
+        set_enabled(engine, DRIFT_RULE, False)
+        with session_scope(engine) as session:
+            session.execute(
+                update(AlertRuleRow)
+                .where(AlertRuleRow.name == DRIFT_RULE)
+                .values(disabled_reason=NO_REFERENCE)
+            )
+        log.info("built-in alert rule %s disabled: %s", DRIFT_RULE, NO_REFERENCE)
+        return f"disabled: {NO_REFERENCE}"
+    if not enabled and has_reference and reason == NO_REFERENCE:
+        set_enabled(engine, DRIFT_RULE, True)
+        log.info("built-in alert rule %s enabled: a drift reference exists", DRIFT_RULE)
+        return "enabled"
+    return None
 
 
 def drift_groups(

@@ -54,6 +54,7 @@ class StoredRule:
     id: int
     rule: Rule
     enabled: bool
+    disabled_reason: str | None = None
 
 
 def _row_values(rule: Rule, source_file: str | None) -> dict[str, object]:
@@ -132,7 +133,9 @@ def stored_rules(session: Session, *, enabled_only: bool = True) -> list[StoredR
     out = []
     for row in session.scalars(stmt):
         try:
-            out.append(StoredRule(row.id, Rule.model_validate(row.spec), row.enabled))
+            out.append(
+                StoredRule(row.id, Rule.model_validate(row.spec), row.enabled, row.disabled_reason)
+            )
         except ValueError as exc:
             # a row written by a newer finsent, or edited by hand: skip it, loudly
             log.error("alert rule %r in the database is invalid, skipped: %s", row.name, exc)
@@ -146,7 +149,7 @@ def set_enabled(engine: Engine, name: str, enabled: bool) -> None:
         rule_id = session.scalar(
             update(AlertRuleRow)
             .where(AlertRuleRow.name == name)
-            .values(enabled=enabled, updated_at=func.now())
+            .values(enabled=enabled, disabled_reason=None, updated_at=func.now())
             .returning(AlertRuleRow.id)
         )
         if rule_id is None:

@@ -253,3 +253,49 @@ def test_health_page_and_alert_acknowledgement(duo, seeded: Seeded) -> None:
             pass
         time.sleep(0.5)
     duo.wait_for_contains_text("#alerts-active", "ack by local", timeout=TIMEOUT)
+
+
+def _x_range(duo, graph_id: str) -> list[str]:
+    return duo.driver.execute_script(
+        f"return document.querySelector('#{graph_id} .js-plotly-plot').layout.xaxis.range;"
+    )
+
+
+def _wait_text(duo, selector: str, check, what: str) -> str:
+    deadline = time.monotonic() + TIMEOUT
+    while not check(text := duo.find_element(selector).text):
+        assert time.monotonic() < deadline, f"{what}: {text!r}"
+        time.sleep(0.2)
+    return text
+
+
+def test_market_wide_panels_say_so_and_the_heatmap_lines_up(duo, seeded: Seeded) -> None:
+    _wait_kpi_positive(duo)
+    duo.wait_for_element("#heatmap .js-plotly-plot .hm", timeout=TIMEOUT)
+    assert duo.find_element("#heatmap-scope").text == ""  # no filter: nothing to explain
+    # the topic heatmap's time axis is the index chart's: same range, cell edges on it
+    index_range = _x_range(duo, "index-chart")
+    assert index_range == _x_range(duo, "heatmap")
+
+    # a ticker chosen in the filter bar (as its dropdown sets it)
+    duo.driver.execute_script("window.dash_clientside.set_props('f-tickers', {value: ['AAPL']});")
+    _wait_text(duo, "#heatmap-scope", lambda t: "Market-wide" in t, "no market-wide note")
+    assert "ticker" in duo.find_element("#heatmap-scope").text
+    assert "Market-wide" in duo.find_element("#topics-scope").text
+    _wait_text(duo, "#overview-sub", lambda t: "AAPL" in t, "the chart never followed")
+    assert _x_range(duo, "index-chart") == _x_range(duo, "heatmap")
+
+
+def test_a_clicked_range_button_stays_readable(duo, seeded: Seeded) -> None:
+    _wait_kpi_positive(duo)
+    label = duo.find_element("#range-preset label:nth-child(5)")
+    label.click()  # focused and checked now
+    colours = duo.driver.execute_script(
+        "const l = arguments[0]; const s = getComputedStyle(l);"
+        "const inner = l.querySelector('span') || l;"
+        "return [s.backgroundColor, getComputedStyle(inner).color];",
+        label,
+    )
+    background, text_colour = colours
+    assert text_colour == "rgb(255, 255, 255)", colours
+    assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), colours

@@ -236,3 +236,47 @@ def test_without_a_reference_drift_rules_wait(
     assert AlertEngine(db, drift=ModelDriftBasis(settings)).evaluate_all(now).rules == 0
     assert AlertEngine(db).evaluate_all(now).rules == 0  # an engine given no drift basis
     assert rows(db, "SELECT * FROM alert_events") == []
+
+
+def test_the_built_in_rule_stays_off_with_its_reason_until_a_reference_exists(
+    db: Engine, tmp_path: Path, smtp_server: SmtpServer, http_receiver: HttpReceiver
+) -> None:
+    from dashboard import queries
+    from stream.alerts.drift import NO_REFERENCE, follow_drift_reference
+
+    settings = _settings(tmp_path, smtp_server, http_receiver)
+    reference = tmp_path / "models" / "drift_reference.json"
+    reference.unlink()
+
+    assert sync_builtin_rules(db, settings) == f"added, disabled: {NO_REFERENCE}"
+    [row] = rows(db, "SELECT enabled, disabled_reason FROM alert_rules")
+    assert row == {"enabled": False, "disabled_reason": NO_REFERENCE}
+    # the alerts page's rules table shows why
+    with db.connect() as conn:
+        [listed] = queries.alert_rules(conn)
+    assert (listed.enabled, listed.disabled_reason) == (False, NO_REFERENCE)
+    assert sync_builtin_rules(db, settings) == "unchanged"  # re-checked: still none
+
+    # `finsent drift reference` wrote one: the next sync (or the alert clock) turns it on
+    REFERENCE.save(tmp_path / "models")
+    assert sync_builtin_rules(db, settings) == "unchanged, enabled"
+    assert rows(db, "SELECT enabled, disabled_reason FROM alert_rules") == [
+        {"enabled": True, "disabled_reason": None}
+    ]
+    now = now_utc()
+    _stream(db, now, shifted=SHIFTED)
+    assert AlertEngine(db, drift=ModelDriftBasis(settings)).evaluate_all(now).rules == 1
+
+    # the reference is gone again: off again, its open alert closed
+    reference.unlink()
+    assert follow_drift_reference(db, settings) == f"disabled: {NO_REFERENCE}"
+    states = rows(db, "SELECT state FROM alert_state")
+    assert states and all(s["state"] == "inactive" for s in states)
+
+    # an operator's `finsent alerts disable` is never undone by a reference appearing
+    REFERENCE.save(tmp_path / "models")
+    assert follow_drift_reference(db, settings) == "enabled"
+    set_enabled(db, DRIFT_RULE, False)
+    assert follow_drift_reference(db, settings) is None
+    assert sync_builtin_rules(db, settings) == "unchanged"
+    assert rows(db, "SELECT enabled FROM alert_rules") == [{"enabled": False}]

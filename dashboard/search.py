@@ -1,0 +1,93 @@
+"""Headline search: PostgreSQL full-text search, with trigram similarity as a fallback.
+
+``websearch_to_tsquery`` reads what people type into search boxes: ``"profit warning"``
+(a phrase), ``apple OR microsoft``, ``-lawsuit``. A query that matches nothing that way (a
+misspelling, a stop word, a fragment such as ``Tesl``) is matched by trigram word
+similarity instead. Both use the indexes of migration 0013, whose expressions the SQL
+below must repeat exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, text
+
+__all__ = ["SearchHit", "search_headlines"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: str
+    title: str
+    source: str
+    url: str | None
+    published_at: datetime
+    rank: float
+    snippet: str
+    # "fulltext" or "similar" (the trigram fallback)
+    match: str
+
+
+_FILTERS = """
+  AND (CAST(:start AS timestamptz) IS NULL OR a.published_at >= :start)
+  AND (CAST(:end AS timestamptz) IS NULL OR a.published_at < :end)
+  AND (CAST(:ticker AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM article_entities e WHERE e.article_id = a.id AND e.ticker = :ticker))
+"""
+
+_FULLTEXT = text(
+    """
+WITH q AS (SELECT websearch_to_tsquery('english', :q) AS tsq)
+SELECT a.id, a.title, a.source, a.url, a.published_at,
+       ts_rank(to_tsvector('english', a.title), q.tsq) AS rank,
+       ts_headline('english', a.title, q.tsq,
+                   'StartSel=<<, StopSel=>>, HighlightAll=true') AS snippet
+FROM articles a, q
+WHERE to_tsvector('english', a.title) @@ q.tsq FILTERS
+ORDER BY rank DESC, a.published_at DESC
+LIMIT :limit
+""".replace("FILTERS", _FILTERS)
+)
+
+_SIMILAR = text(
+    """
+SELECT a.id, a.title, a.source, a.url, a.published_at,
+       word_similarity(lower(:q), lower(a.title)) AS rank, a.title AS snippet
+FROM articles a
+WHERE lower(:q) <% lower(a.title) FILTERS
+ORDER BY rank DESC, a.published_at DESC
+LIMIT :limit
+""".replace("FILTERS", _FILTERS)
+)
+
+
+def search_headlines(
+    conn: Connection,
+    query: str,
+    *,
+    ticker: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Headlines matching ``query``, best first (full-text rank, else trigram similarity)."""
+    params = {
+        "q": query.strip(),
+        "ticker": ticker.upper().lstrip("$") if ticker else None,
+        "start": start,
+        "end": end,
+        "limit": limit,
+    }
+    if not params["q"]:
+        return []
+    rows = conn.execute(_FULLTEXT, params).all()
+    match = "fulltext"
+    if not rows:
+        rows = conn.execute(_SIMILAR, params).all()
+        match = "similar"
+    return [
+        SearchHit(r.id, r.title, r.source, r.url, r.published_at, float(r.rank), r.snippet, match)
+        for r in rows
+    ]
