@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,31 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+@contextmanager
+def isolated_worker(services: Any, log_dir: Path, name: str) -> Iterator[tuple[str, Path]]:
+    """A worker process with topics and a consumer group of its own (``<prefix>.raw``,
+    ``.scored``, ``.dlq``), its files in the test session's data directory. Yields the
+    prefix and its log; it must still run at the end, then it is stopped."""
+    prefix = f"{name}{uuid.uuid4().hex[:6]}"
+    env = {
+        **services.env(),
+        "PATH": "/usr/bin:/bin",
+        "FINSENT_KAFKA__RAW_TOPIC": f"{prefix}.raw",
+        "FINSENT_KAFKA__SCORED_TOPIC": f"{prefix}.scored",
+        "FINSENT_KAFKA__DLQ_TOPIC": f"{prefix}.dlq",
+        "FINSENT_WORKER__APP_ID": f"{prefix}-worker",
+        "FINSENT_WORKER__METRICS_PORT": "0",
+        "FINSENT_DATA_DIR": str(services.settings.data_dir),
+    }
+    log = log_dir / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        yield prefix, log
+        assert worker.poll() is None, f"the worker died; see {log}"
+    finally:
+        stop_process(worker, timeout_s=60)
 
 
 def stop_process(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from core.schemas import Article
-from tests.factories import count, publish, start_worker, wait_for
+from tests.factories import count, isolated_worker, publish, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -88,28 +87,8 @@ def _is_valid(raw: bytes) -> bool:
 def fuzz_worker(
     tmp_path_factory: pytest.TempPathFactory, services: Any, kafka_bootstrap: str
 ) -> Iterator[tuple[str, Path]]:
-    prefix = f"fuzz{uuid.uuid4().hex[:6]}"
-    env = {
-        **services.env(),
-        "PATH": "/usr/bin:/bin",
-        "FINSENT_KAFKA__RAW_TOPIC": f"{prefix}.raw",
-        "FINSENT_KAFKA__SCORED_TOPIC": f"{prefix}.scored",
-        "FINSENT_KAFKA__DLQ_TOPIC": f"{prefix}.dlq",
-        "FINSENT_WORKER__APP_ID": f"{prefix}-worker",
-        "FINSENT_WORKER__METRICS_PORT": "0",
-        # the worker's own files (faust's data directory) stay in the test session's
-        "FINSENT_DATA_DIR": str(services.settings.data_dir),
-    }
-    log = tmp_path_factory.mktemp("fuzz") / "worker.log"
-    worker = start_worker(env, log)
-    yield f"{prefix}.raw", log
-    assert worker.poll() is None, f"the worker died; see {log}"
-    worker.terminate()
-    try:
-        worker.wait(60)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(10)
+    with isolated_worker(services, tmp_path_factory.mktemp("fuzz"), "fuzz") as (prefix, log):
+        yield f"{prefix}.raw", log
 
 
 # what a producer can send at all (Kafka's default request limit is 1 MB)

@@ -8,7 +8,6 @@ import hashlib
 import itertools
 import json
 import string
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,13 @@ from sqlalchemy import Engine, text
 
 from core.schemas import MAX_ENTITIES, DeadLetter
 from stream.persist import BatchWrite, persist_batch
-from tests.factories import article_payload, publish, read_topic, start_worker, wait_for
+from tests.factories import (
+    article_payload,
+    isolated_worker,
+    publish,
+    read_topic,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,27 +34,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def hostile_worker(
     tmp_path_factory: pytest.TempPathFactory, services: Any
 ) -> Iterator[tuple[str, Path]]:
-    prefix = f"hostile{uuid.uuid4().hex[:6]}"
-    env = {
-        **services.env(),
-        "PATH": "/usr/bin:/bin",
-        "FINSENT_KAFKA__RAW_TOPIC": f"{prefix}.raw",
-        "FINSENT_KAFKA__SCORED_TOPIC": f"{prefix}.scored",
-        "FINSENT_KAFKA__DLQ_TOPIC": f"{prefix}.dlq",
-        "FINSENT_WORKER__APP_ID": f"{prefix}-worker",
-        "FINSENT_WORKER__METRICS_PORT": "0",
-        "FINSENT_DATA_DIR": str(services.settings.data_dir),
-    }
-    log = tmp_path_factory.mktemp("hostile") / "worker.log"
-    worker = start_worker(env, log)
-    yield prefix, log
-    assert worker.poll() is None, f"the worker died; see {log}"
-    worker.terminate()
-    try:
-        worker.wait(60)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(10)
+    with isolated_worker(services, tmp_path_factory.mktemp("hostile"), "hostile") as (prefix, log):
+        yield prefix, log
 
 
 def _payload(**fields: Any) -> dict[str, Any]:
