@@ -26,7 +26,7 @@ from dashboard.components.layout import navbar
 __all__ = ["PAGES", "create_dash_app"]
 
 HERE = Path(__file__).resolve().parent
-PAGES = ("overview", "topic", "ticker", "source", "article", "alerts", "health")
+PAGES = ("overview", "topic", "ticker", "source", "article", "search", "alerts", "health")
 
 _app: Dash | None = None
 

@@ -28,6 +28,9 @@ class SearchHit:
     snippet: str
     # "fulltext" or "similar" (the trigram fallback)
     match: str
+    # the newest model verdict (None: not scored yet) and the tagged tickers
+    sentiment: str | None = None
+    tickers: tuple[str, ...] = ()
 
 
 _FILTERS = """
@@ -37,8 +40,28 @@ _FILTERS = """
         SELECT 1 FROM article_entities e WHERE e.article_id = a.id AND e.ticker = :ticker))
 """
 
+# sentiment and tickers are read for the hits only, after the LIMIT, so the ranking
+# queries stay what the indexes serve
+_DETAILS = """
+WITH hits AS (HITS)
+SELECT h.*, s.sentiment,
+       ARRAY(SELECT e.ticker FROM article_entities e
+             WHERE e.article_id = h.id ORDER BY e.ticker) AS tickers
+FROM hits h
+LEFT JOIN LATERAL (
+    SELECT sc.sentiment FROM article_scores sc
+    WHERE sc.article_id = h.id ORDER BY sc.scored_at DESC LIMIT 1) s ON true
+ORDER BY h.rank DESC, h.published_at DESC
+"""
+
+
+def _with_details(hits: str) -> str:
+    return _DETAILS.replace("HITS", hits.replace("FILTERS", _FILTERS))
+
+
 _FULLTEXT = text(
-    """
+    _with_details(
+        """
 WITH q AS (SELECT websearch_to_tsquery('english', :q) AS tsq)
 SELECT a.id, a.title, a.source, a.url, a.published_at,
        ts_rank(to_tsvector('english', a.title), q.tsq) AS rank,
@@ -48,18 +71,21 @@ FROM articles a, q
 WHERE to_tsvector('english', a.title) @@ q.tsq FILTERS
 ORDER BY rank DESC, a.published_at DESC
 LIMIT :limit
-""".replace("FILTERS", _FILTERS)
+"""
+    )
 )
 
 _SIMILAR = text(
-    """
+    _with_details(
+        """
 SELECT a.id, a.title, a.source, a.url, a.published_at,
        word_similarity(lower(:q), lower(a.title)) AS rank, a.title AS snippet
 FROM articles a
 WHERE lower(:q) <% lower(a.title) FILTERS
 ORDER BY rank DESC, a.published_at DESC
 LIMIT :limit
-""".replace("FILTERS", _FILTERS)
+"""
+    )
 )
 
 
@@ -88,6 +114,17 @@ def search_headlines(
         rows = conn.execute(_SIMILAR, params).all()
         match = "similar"
     return [
-        SearchHit(r.id, r.title, r.source, r.url, r.published_at, float(r.rank), r.snippet, match)
+        SearchHit(
+            r.id,
+            r.title,
+            r.source,
+            r.url,
+            r.published_at,
+            float(r.rank),
+            r.snippet,
+            match,
+            r.sentiment,
+            tuple(r.tickers),
+        )
         for r in rows
     ]

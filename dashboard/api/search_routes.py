@@ -31,6 +31,8 @@ class SearchHitOut(BaseModel):
     rank: float
     snippet: str
     match: Literal["fulltext", "similar"]
+    sentiment: str | None
+    tickers: list[str]
 
 
 class SearchOut(BaseModel):

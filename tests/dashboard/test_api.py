@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from fastapi.routing import APIRoute
@@ -262,10 +263,14 @@ def test_token_auth(db: Engine, seeded: Seeded) -> None:
 
 def test_openapi_describes_exactly_the_routes(client: TestClient) -> None:
     from dashboard.api import router
+    from dashboard.api.search_routes import router as search_router
 
     spec = client.get("/api/v1/openapi.json").json()
     routes = {
-        (r.path, m.lower()) for r in router.routes if isinstance(r, APIRoute) for m in r.methods
+        (r.path, m.lower())
+        for r in (*router.routes, *search_router.routes)
+        if isinstance(r, APIRoute)
+        for m in r.methods
     }
     described = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert described == routes
@@ -275,6 +280,7 @@ def test_openapi_describes_exactly_the_routes(client: TestClient) -> None:
         "/api/v1/articles/{article_id}",
         "/api/v1/alerts",
         "/api/v1/health",
+        "/api/v1/search",
     }
     # and the app really serves each described path (a missing route would be a bare 404)
     for path in spec["paths"]:
@@ -321,9 +327,13 @@ def test_every_url_the_readmes_document_answers(db: Engine, seeded: Seeded) -> N
     with TestClient(create_server(db)) as c:
         some_id = c.get("/api/v1/articles", params={"limit": 1}).json()["items"][0]["id"]
         for url in sorted(urls):
-            # the table documents `range` for /series (required there)
-            params = {"range": "24h"} if url == "/api/v1/series" else {}
-            response = c.get(url.replace("{id}", some_id), params=params)
+            # the table documents `range` for /series (required there); a documented query
+            # string is sent as given (httpx's params would replace it)
+            path, _, query = url.partition("?")
+            params = dict(parse_qsl(query))
+            if path == "/api/v1/series":
+                params.setdefault("range", "24h")
+            response = c.get(path.replace("{id}", some_id), params=params)
             assert response.status_code == 200, (url, response.status_code)
             kind = response.headers["content-type"]
             if url in ("/", "/api/v1/docs"):

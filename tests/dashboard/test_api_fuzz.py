@@ -91,6 +91,7 @@ OPERATIONS = [
     ("GET", "/api/v1/articles/{article_id}"),
     ("GET", "/api/v1/alerts"),
     ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/search"),
     ("GET", "/api/v1/articles/{article_id}/explanation"),
     ("POST", "/api/v1/articles/{article_id}/labels"),
     ("GET", "/api/v1/labels.csv"),

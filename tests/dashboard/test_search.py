@@ -66,6 +66,11 @@ def test_the_api_answers_json_with_rank_and_snippet(client: TestClient) -> None:
     first = body["items"][0]
     assert "MSFT" in first["title"] and "<<downgrade>>" in first["snippet"]
     assert first["rank"] > 0 and first["match"] == "fulltext"
+    assert first["tickers"] == ["MSFT"] and first["sentiment"] in {
+        "negative",
+        "neutral",
+        "positive",
+    }
     assert client.get("/api/v1/search").status_code == 422
     nothing = client.get("/api/v1/search", params={"q": "zzzzqqqq"}).json()
     assert nothing["items"] == []

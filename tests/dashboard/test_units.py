@@ -149,3 +149,16 @@ def test_markup_in_a_source_name_stays_text_in_the_chart() -> None:
     # plotly renders <a> in legends as a link; the escaped form displays the name as typed
     assert all("<a" not in n for n in names)
     assert any("&lt;a href=" in n for n in names)
+
+
+def test_search_highlight_builds_mark_elements_and_keeps_markup_as_text() -> None:
+    from dash import html
+
+    from dashboard.pages.search import highlight
+
+    parts = highlight("<b>x</b> shares <<slide>> after <<guidance>> <<cut>>")
+    assert parts[0] == "<b>x</b> shares "  # a plain string: React escapes it
+    marks = [p for p in parts if isinstance(p, html.Mark)]
+    assert [m.children for m in marks] == ["slide", "guidance", "cut"]
+    assert highlight("no match marked") == ["no match marked"]
+    assert highlight("") == []
