@@ -9,25 +9,30 @@ below must repeat exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, text
 
 __all__ = ["SearchHit", "search_headlines"]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
+class SearchHit(BaseModel):
+    """One matching headline, as the dashboard shows it and the API serves it."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     title: str
     source: str
     url: str | None
     published_at: datetime
     rank: float
+    # the title with its matches marked <<...>>
     snippet: str
-    # "fulltext" or "similar" (the trigram fallback)
-    match: str
+    # "fulltext", or "similar" for the trigram fallback
+    match: Literal["fulltext", "similar"]
     # the newest model verdict (None: not scored yet) and the tagged tickers
     sentiment: str | None = None
     tickers: tuple[str, ...] = ()
@@ -109,22 +114,22 @@ def search_headlines(
     if not params["q"]:
         return []
     rows = conn.execute(_FULLTEXT, params).all()
-    match = "fulltext"
+    match: Literal["fulltext", "similar"] = "fulltext"
     if not rows:
         rows = conn.execute(_SIMILAR, params).all()
         match = "similar"
     return [
         SearchHit(
-            r.id,
-            r.title,
-            r.source,
-            r.url,
-            r.published_at,
-            float(r.rank),
-            r.snippet,
-            match,
-            r.sentiment,
-            tuple(r.tickers),
+            id=r.id,
+            title=r.title,
+            source=r.source,
+            url=r.url,
+            published_at=r.published_at,
+            rank=float(r.rank),
+            snippet=r.snippet,
+            match=match,
+            sentiment=r.sentiment,
+            tickers=tuple(r.tickers),
         )
         for r in rows
     ]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from dashboard.api.deps import ERROR_RESPONSES, ConnDep, reject_nul, require_auth
-from dashboard.search import search_headlines
+from dashboard.search import SearchHit, search_headlines
 
 __all__ = ["router"]
 
@@ -22,22 +21,9 @@ router = APIRouter(
 )
 
 
-class SearchHitOut(BaseModel):
-    id: str
-    title: str
-    source: str
-    url: str | None
-    published_at: datetime
-    rank: float
-    snippet: str
-    match: Literal["fulltext", "similar"]
-    sentiment: str | None
-    tickers: list[str]
-
-
 class SearchOut(BaseModel):
     query: str
-    items: list[SearchHitOut]
+    items: list[SearchHit]
 
 
 @router.get("/search", response_model=SearchOut)
@@ -59,4 +45,4 @@ def search(
 ) -> SearchOut:
     """Headlines best first, with a rank and the title with its matches marked ``<<…>>``."""
     hits = search_headlines(conn, q, ticker=ticker, start=from_, end=to, limit=limit)
-    return SearchOut(query=q, items=[SearchHitOut.model_validate(asdict(h)) for h in hits])
+    return SearchOut(query=q, items=list(hits))
