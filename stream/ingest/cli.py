@@ -74,8 +74,8 @@ def _run(
         sink = _JsonLinesSink(settings.ingest.dedup_capacity)
     else:
         from core.services import resolve_kafka
+        from core.services.topics import ensure_topics
         from stream.ingest.publisher import ArticlePublisher
-        from stream.topics import ensure_topics
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # kafka-python 3 at import
