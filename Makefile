@@ -59,7 +59,7 @@ lint: ## ruff and mypy (what .pre-commit-config.yaml runs)
 	$(MAKE) --no-print-directory typecheck
 
 typecheck: ## mypy over every package
-	$(VENV)/bin/mypy core stream models export dashboard
+	$(VENV)/bin/mypy app core stream models export dashboard
 
 format: ## ruff format + autofix
 	$(VENV)/bin/ruff format .

@@ -1,5 +1,5 @@
 """``finsent explain``, ``finsent label``, ``finsent labels list|export`` and
-``finsent drift show|reference`` (merged into the root command by core/cli.py).
+``finsent drift show|reference`` (merged into the root command by app/cli.py).
 
 Heavy imports (onnxruntime, the models package) happen inside the commands.
 """

@@ -1,4 +1,4 @@
-"""``finsent model retrain`` (merged into the ``model`` group by core/cli.py)."""
+"""``finsent model retrain`` (merged into the ``model`` group by app/cli.py)."""
 
 from __future__ import annotations
 

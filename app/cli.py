@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli_help import tidy_help
+from app.cli_help import tidy_help
 from core.cli_support import fail as _fail
 from core.config import get_settings
 from core.errors import FinsentError
@@ -41,7 +41,7 @@ def up(
     worker: Annotated[bool, typer.Option(help="also run a stream worker")] = False,
 ) -> None:
     """Start the broker and database (embedded unless configured) and migrate; Ctrl-C stops."""
-    from core.launcher import run_stack
+    from app.launcher import run_stack
 
     try:
         run_stack(get_settings(), worker=worker, scenario=False, dashboard=False)
@@ -57,7 +57,7 @@ def demo(
     """Run everything offline: services, migrations, worker, a live scenario feed, dashboard."""
     import os
 
-    from core.launcher import DEMO_ENV, run_stack
+    from app.launcher import DEMO_ENV, run_stack
 
     for name, value in DEMO_ENV.items():
         os.environ.setdefault(name, value)
@@ -90,7 +90,7 @@ def worker() -> None:
 def status() -> None:
     """Show services, worker throughput, dead letters, last article per source, alerts
     firing. Exits 1 when the broker or the database is not running."""
-    from core.status import print_status
+    from app.status import print_status
 
     if not print_status(get_settings()):
         raise typer.Exit(code=1)
