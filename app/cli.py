@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from app.cli_help import tidy_help
-from core.cli_support import fail as _fail
+from core.cli_support import fail
 from core.config import get_settings
 from core.errors import FinsentError
 from core.logs import configure_logging
@@ -53,7 +53,7 @@ def up(
     try:
         run_stack(get_settings(), worker=worker, scenario=False, dashboard=False)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -79,7 +79,7 @@ def demo(
             scenario_args=("--rate", str(rate)),
         )
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -90,7 +90,7 @@ def worker() -> None:
     try:
         run_worker(get_settings())
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -132,7 +132,7 @@ def _with_database(action: Callable[[str], object]) -> None:
     try:
         action(database_url())
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 # every command group, mounted by name; a group without a name joins its parent's
