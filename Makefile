@@ -53,13 +53,14 @@ test: install browser ## install, lint and type-check, then run every test (real
 	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: ## ruff and mypy (what .pre-commit-config.yaml runs)
+lint: ## ruff, mypy and the import contracts (what .pre-commit-config.yaml runs)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory typecheck
 
 typecheck: ## mypy over every package
-	$(VENV)/bin/mypy core stream models export dashboard
+	$(VENV)/bin/mypy app core stream models export dashboard
 
 format: ## ruff format + autofix
 	$(VENV)/bin/ruff format .

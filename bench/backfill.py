@@ -120,7 +120,7 @@ def main() -> None:
             }
             started = time.monotonic()
             subprocess.run(  # noqa: S603 (our own CLI)
-                [sys.executable, "-m", "core.cli", "ingest", "replay", str(source), "--speed", "0"],
+                [sys.executable, "-m", "app.cli", "ingest", "replay", str(source), "--speed", "0"],
                 cwd=REPO,
                 env=env,
                 check=True,
@@ -149,7 +149,7 @@ def drain(database_url: str, env: dict[str, str], n: int, data_dir: Path) -> dic
     engine = make_engine(database_url)
     with (data_dir / "worker.log").open("ab") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "worker"],
+            [sys.executable, "-m", "app.cli", "worker"],
             cwd=REPO,
             env=env,
             stdout=out,

@@ -132,7 +132,7 @@ def _start_workers(stack: Stack, n: int, logs: Path) -> list[tuple[subprocess.Po
         env = {**stack.env, "FINSENT_WORKER__METRICS_PORT": str(port)}
         with (logs / f"worker-{k}.log").open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "core.cli", "worker"],
+                [sys.executable, "-m", "app.cli", "worker"],
                 cwd=REPO,
                 env=env,
                 stdout=out,

@@ -1,5 +1,9 @@
 """What every `finsent` sub-command group needs: a database to work on and clean errors.
 
+One exit-code convention for every command (`fail`): 0 done; 1 (FAILED) the operation ran
+and failed (a gate, a check, a training step); 2 (USAGE) bad usage or a missing
+prerequisite (a bad argument or config file, no database or broker to work on).
+
 A command that needs PostgreSQL uses DATABASE_URL or the one a running `finsent up` owns;
 with neither it refuses with a message naming both (it never starts a database itself)."""
 
@@ -15,15 +19,19 @@ from sqlalchemy import Engine
 from core.config import get_settings
 from core.errors import FinsentError
 
-__all__ = ["database_engine", "database_url", "fail", "run_with_engine"]
+__all__ = ["FAILED", "USAGE", "database_engine", "database_url", "fail", "run_with_engine"]
 
 T = TypeVar("T")
 
+FAILED = 1
+USAGE = 2
 
-def fail(exc: FinsentError) -> typer.Exit:
-    """Print a finsent error in one line and exit with code 2 (no traceback)."""
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
+
+def fail(error: BaseException | str, code: int = USAGE) -> typer.Exit:
+    """Print ``error: ...`` in one red line on stderr (no traceback) and return the exit to
+    raise: USAGE (2) by default, FAILED (1) when the operation itself failed."""
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=code)
 
 
 def database_url() -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import typer
 from sqlalchemy import Connection
 
+from core.cli_support import fail
 from core.config import get_settings
 from core.errors import FinsentError
 
@@ -41,18 +42,13 @@ EndOption = Annotated[datetime | None, typer.Option(help="ISO end, exclusive (de
 T = TypeVar("T")
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
 def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except FinsentError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     except ValueError as exc:  # RangeError and bad cursors are ValueErrors with a clear message
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def _engine() -> Any:
@@ -119,7 +115,7 @@ def _emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, titl
             table.add_row(*(_cell(c, row.get(c)) for c in columns))
         Console().print(table)
     else:
-        raise _fail(f"unknown format {fmt!r}: table, csv or json")
+        raise fail(f"unknown format {fmt!r}: table, csv or json")
 
 
 @app.command()
@@ -139,7 +135,7 @@ def dashboard(
     auth = AuthConfig.from_settings(settings)
     _run(lambda: require_safe_binding(host, auth))
     if bool(settings.ssl_certfile) != bool(settings.ssl_keyfile):
-        raise _fail("HTTPS needs both FINSENT_DASHBOARD__SSL_CERTFILE and __SSL_KEYFILE")
+        raise fail("HTTPS needs both FINSENT_DASHBOARD__SSL_CERTFILE and __SSL_KEYFILE")
     server = secured(
         create_server(_run(_engine), auth), auth, bind_host=host, extra_hosts=settings.allowed_hosts
     )
@@ -175,10 +171,10 @@ def query_series(
     from dashboard.timerange import resolve_range
 
     if scope not in ("market", "topic", "ticker", "source"):
-        raise _fail("scope must be market, topic, ticker or source")
+        raise fail("scope must be market, topic, ticker or source")
     keys = list(key or [])
     if scope != "market" and not keys:
-        raise _fail(f"--scope {scope} needs --key")
+        raise fail(f"--scope {scope} needs --key")
     rng = _run(
         lambda: resolve_range(
             preset=range_ or (None if start else "24h"), start=start, end=end, step_s=step
@@ -211,7 +207,7 @@ def query_articles(
 
     bad = set(sentiment or ()) - {"negative", "neutral", "positive"}
     if bad:
-        raise _fail(f"unknown sentiment {sorted(bad)}: negative, neutral or positive")
+        raise fail(f"unknown sentiment {sorted(bad)}: negative, neutral or positive")
     rng = (
         _run(lambda: resolve_range(preset=range_, start=start, end=end))
         if range_ or start

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from core.cli_support import FAILED, fail
 from core.errors import FinsentError
 
 if TYPE_CHECKING:
@@ -27,11 +28,6 @@ console = Console(stderr=True, soft_wrap=True)
 TRAIN_EXTRA = 'pip install -e ".[train]"'
 PARITY_BATCH = 64
 SEED = 13
-
-
-def _fail(err: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/] {err}")
-    return typer.Exit(1)
 
 
 def _sample(texts: list[str], n: int, seed: int) -> list[str]:
@@ -186,7 +182,7 @@ def export_command(
                 enforce_gates=not allow_failed_gates,
             )
     except FinsentError as err:
-        raise _fail(err) from err
+        raise fail(err, FAILED) from err
     _report(result)
 
 
@@ -234,7 +230,7 @@ def verify_artifact(
         clf = OnnxClassifier.from_artifact(path, ModelSettings())
         results = clf.classify(["Shares soar after record profit", "Bank fined over fraud"])
     except FinsentError as err:
-        raise _fail(err) from err
+        raise fail(err, FAILED) from err
     console.print(f"{clf.model_name} {clf.model_version} on {clf.provider}")
     for r in results:
         console.print(f"  {r.sentiment:8s} score {r.score:+.3f}  topic {r.topic}")

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from core.cli_support import FAILED, fail
 from core.errors import FinsentError
 
 __all__ = ["app"]
@@ -58,11 +59,6 @@ def _need_train_extra() -> None:
         raise typer.Exit(2)
 
 
-def _fail(err: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/] {err}")
-    return typer.Exit(1)
-
-
 def _defaults(data_dir: Path | None, splits: Path | None) -> tuple[Path, Path]:
     from models.data import DEFAULT_DATA_DIR
     from models.splits import DEFAULT_SPLITS
@@ -87,7 +83,7 @@ def prepare_data(
     try:
         split = make_splits(data, seed=seed, extra_csvs=extra_csv or [])
     except FinsentError as e:
-        raise _fail(e) from e
+        raise fail(e, FAILED) from e
     split.write(out)
     for source, info in split.sources.items():
         console.print(f"{source}: {info['counts']}")
@@ -167,7 +163,7 @@ def train_teacher(
         )
         final = train(cfg, console=console)  # type: ignore[arg-type]
     except FinsentError as e:
-        raise _fail(e) from e
+        raise fail(e, FAILED) from e
     console.print(
         f"teacher model: {final}" if final.name != "checkpoint" else f"checkpoint: {final}"
     )
@@ -274,7 +270,7 @@ def distill(
         )
         final = train(cfg, console=console)  # type: ignore[arg-type]
     except FinsentError as e:
-        raise _fail(e) from e
+        raise fail(e, FAILED) from e
     console.print(f"student model: {final}")
 
 
@@ -304,7 +300,7 @@ def calibrate(
         net = MultiTaskModel.load(model_dir)
         logits, labels = validation_logits(net, split, data)
     except FinsentError as e:
-        raise _fail(e) from e
+        raise fail(e, FAILED) from e
     offset, scores = best_neutral_offset(logits, labels)
     report = {
         "method": "neutral-logit offset maximising pooled validation sentiment macro-F1",
@@ -364,7 +360,7 @@ def evaluate(
             device=device,
         )
     except FinsentError as e:
-        raise _fail(e) from e
+        raise fail(e, FAILED) from e
     for p in paths:
         console.print(f"wrote {p}")
 

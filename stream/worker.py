@@ -33,16 +33,16 @@ from core.config import Settings
 from core.db import make_engine
 from core.schemas import Article, ArticleScored, DeadLetter
 from core.services import KafkaTarget, resolve_database_url, resolve_kafka
+from core.services.kafka_auth import faust_auth
+from core.services.topics import ensure_topics
 from stream import metrics
 from stream.background import in_background
 from stream.classifiers import load_classifier
 from stream.entities.novelty import prune_bands
 from stream.faust_tansu import TansuApp
-from stream.kafka_auth import faust_auth
 from stream.persist import BatchWrite, WorkerReport, persist_batch
 from stream.scoring import RawMessage, dead_letter, score_batch
 from stream.tagging import load_tagger
-from stream.topics import ensure_topics
 
 __all__ = ["BatchProcessor", "create_app", "run_worker"]
 

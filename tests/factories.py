@@ -141,7 +141,7 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30)
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "worker"],
+            [sys.executable, "-m", "app.cli", "worker"],
             env=env,
             cwd=REPO,
             stdout=out,

@@ -22,6 +22,7 @@ from core.errors import ServiceError
 from core.logs import register_secrets
 from core.services.broker import EmbeddedBroker
 from core.services.postgres import EmbeddedPostgres
+from core.services.topics import ensure_topics
 
 __all__ = ["KafkaTarget", "Services", "resolve_database_url", "resolve_kafka"]
 
@@ -159,8 +160,6 @@ class Services:
                 before_broker_restart()
             self.broker = EmbeddedBroker(self.log_dir, port=self.broker.port)
             self.broker.start(timeout)
-            from stream.topics import ensure_topics
-
             ensure_topics(self.broker.bootstrap_servers, self.settings.kafka)
             revived.append("broker")
         if self.postgres is not None and not self.postgres.alive():

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from core.cli_support import fail as _fail
+from core.cli_support import fail
 from core.cli_support import run_with_engine as _run
 from core.config import get_settings
 from core.configfile import parse_duration
@@ -51,9 +51,9 @@ def validate(file: FileArg) -> None:
     try:
         rules = load_rules(file).rules
     except RuleFileError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(f"{file}: {len(rules)} valid rule(s): {', '.join(r.name for r in rules)}")
 
 
@@ -66,7 +66,7 @@ def add(file: FileArg) -> None:
     try:
         loaded = load_rules(file)
     except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
     def store(engine: Engine) -> dict[str, str]:
         outcome = sync_rules(engine, loaded.rules, source_file=str(file))
@@ -215,7 +215,7 @@ def _unit_test(rules_file: Path, cases_file: Path) -> None:
     try:
         results = run_cases(load_rules(rules_file).rules, load_cases(cases_file))
     except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for result in results:
         if result.ok:
             typer.echo(f"  PASS  {result.name}")

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.cli_support import fail as _fail
+from core.cli_support import fail
 from core.cli_support import run_with_engine as _run
 from core.errors import FinsentError
 
@@ -54,7 +54,7 @@ def import_(
     try:
         entries = default_catalogue() if csv_path is None else load_catalogue(csv_path)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if check:
         typer.echo(f"{len(entries)} entries, no errors")
         return
@@ -172,5 +172,5 @@ def train_sentiment(
             metrics_out=metrics,
         )
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(report["results"], indent=2))

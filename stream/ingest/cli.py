@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from core.cli_support import fail
 from core.config import Settings, get_settings
 from core.errors import ConfigError, FinsentError, IngestError
 from core.schemas import Article
@@ -57,11 +58,6 @@ class _JsonLinesSink:
         return None
 
 
-def _fail(exc: FinsentError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
 def _run(
     source: ArticleSource, settings: Settings, *, dry_run: bool, limit: int | None = None
 ) -> PumpStats | None:
@@ -74,8 +70,8 @@ def _run(
         sink = _JsonLinesSink(settings.ingest.dedup_capacity)
     else:
         from core.services import resolve_kafka
+        from core.services.topics import ensure_topics
         from stream.ingest.publisher import ArticlePublisher
-        from stream.topics import ensure_topics
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # kafka-python 3 at import
@@ -151,7 +147,7 @@ def feeds(
         log.info("polling %d feeds from %s%s", len(feed_list.feeds), path, " once" if once else "")
         _run(poller, settings, dry_run=dry_run)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     failed = [name for name, state in poller.states.items() if state.last_error]
     if failed:
         log.warning("%d of %d feeds failed: %s", len(failed), len(poller.states), ", ".join(failed))
@@ -218,7 +214,7 @@ def replay(
             )
             _run(src, settings, dry_run=dry_run, limit=limit)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     stats = src.stats
     log.info(
         "%s: %d rows, %d articles, %d bad rows skipped",
@@ -271,7 +267,7 @@ def scenario(
     try:
         _run(source, settings, dry_run=dry_run)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from typing import Any
 from core.config import KafkaSettings
 from core.errors import IngestError
 from core.schemas import Article
+from core.services.kafka_auth import kafka_python_auth
 from stream.ingest import metrics
 from stream.ingest.dedup import RecentIds
-from stream.kafka_auth import kafka_python_auth
 
 with warnings.catch_warnings():
     # kafka-python 3 warns about importlib.resources at import time (STACK-NOTES)

@@ -1,5 +1,5 @@
 """``finsent explain``, ``finsent label``, ``finsent labels list|export`` and
-``finsent drift show|reference`` (merged into the root command by core/cli.py).
+``finsent drift show|reference`` (merged into the root command by app/cli.py).
 
 Heavy imports (onnxruntime, the models package) happen inside the commands.
 """
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from core.cli_support import fail
 from core.config import get_settings
 from core.errors import FinsentError
 
@@ -40,8 +41,7 @@ def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except FinsentError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from exc
+        raise fail(exc) from exc
 
 
 def _engine() -> Any:

@@ -1,4 +1,4 @@
-"""``finsent model retrain`` (merged into the ``model`` group by core/cli.py)."""
+"""``finsent model retrain`` (merged into the ``model`` group by app/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.cli_support import fail
 from core.config import get_settings
 from core.errors import FinsentError
 
@@ -80,8 +81,7 @@ def retrain(
         finally:
             engine.dispose()
     except FinsentError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from exc
+        raise fail(exc) from exc
     table = Table("test set", result.current.version, result.candidate.version, "points")
     for name, (old, new, delta) in result.decision.deltas.items():
         table.add_row(name, f"{old:.4f}", f"{new:.4f}", f"{delta:+.2f}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from core.cli import app
+from app.cli import app
 from core.config import get_settings
 
 ID = "abcdef12"

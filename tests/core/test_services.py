@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from rich.console import Console
 
+from app.status import print_status
 from core import migrate
 from core.config import Settings
 from core.errors import ServiceError
@@ -29,7 +30,6 @@ from core.services import (
     resolve_kafka,
 )
 from core.services.postgres import _bin_dir, _run_unprivileged, _unprivileged
-from core.status import print_status
 from tests.factories import REPO, wait_for
 
 pytestmark = pytest.mark.integration
@@ -145,7 +145,7 @@ def test_services_die_with_finsent_up(service_dir: Path, how: str) -> None:
     env["FINSENT_DATA_DIR"] = str(service_dir)
     with (service_dir / "up.log").open("wb") as out:
         parent = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "up"],
+            [sys.executable, "-m", "app.cli", "up"],
             cwd=REPO,
             env=env,
             stdout=out,

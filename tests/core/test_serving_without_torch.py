@@ -22,7 +22,7 @@ SERVING = f"""
 import sys
 for name in {TRAIN_ONLY!r}:
     sys.modules[name] = None
-import core.cli, core.launcher, stream.worker, dashboard.app, dashboard.server
+import app.cli, app.launcher, stream.worker, dashboard.app, dashboard.server
 import stream.ingest.scenario, stream.alerts.agents
 from core.config import Settings
 from stream.classifiers import load_classifier

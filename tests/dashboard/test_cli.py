@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from core.cli import app
+from app.cli import app
 from core.config import get_settings
 from tests.dashboard.seed import XSS_TITLE, Seeded
 
@@ -94,7 +94,7 @@ def test_finsent_dashboard_serves_ui_and_api_on_one_port(
     env.update({"DATABASE_URL": database_url, "FINSENT_DASHBOARD__PORT": str(port)})
     log = (tmp_path / "dashboard.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "dashboard"],
+        [sys.executable, "-m", "app.cli", "dashboard"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

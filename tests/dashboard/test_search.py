@@ -77,7 +77,7 @@ def test_the_api_answers_json_with_rank_and_snippet(client: TestClient) -> None:
 
 
 def test_the_cli_prints_matches(seeded: Engine, database_url: str) -> None:
-    from core.cli import app
+    from app.cli import app
 
     result = CliRunner().invoke(
         app,

@@ -188,7 +188,7 @@ def test_broker_killed_and_restarted_pipeline_recovers_by_itself(service_dir: Pa
     state_file = service_dir / "services.json"
     with (service_dir / "up.log").open("wb") as out:
         stack = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "up", "--worker"],
+            [sys.executable, "-m", "app.cli", "up", "--worker"],
             cwd=REPO,
             env=env,
             stdout=out,

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from core.config import KafkaSettings, Settings
 from core.services import KafkaTarget
+from core.services.kafka_auth import kafka_python_auth
 from stream.ingest.publisher import ArticlePublisher
-from stream.kafka_auth import kafka_python_auth
 from stream.worker import create_app
 
 PASSWORD = "s3cret"  # noqa: S105 - a test credential

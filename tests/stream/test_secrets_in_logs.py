@@ -147,7 +147,7 @@ def test_no_secret_in_any_log_of_an_end_to_end_run(
     worker = start_worker(env, logs / "worker.log")
     with (logs / "dashboard.log").open("wb") as out:
         dashboard = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "dashboard"],
+            [sys.executable, "-m", "app.cli", "dashboard"],
             env=env,
             cwd=REPO,
             stdout=out,
@@ -160,7 +160,7 @@ def test_no_secret_in_any_log_of_an_end_to_end_run(
             [
                 sys.executable,
                 "-m",
-                "core.cli",
+                "app.cli",
                 "ingest",
                 "replay",
                 str(replay_file),

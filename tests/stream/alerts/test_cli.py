@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from core.cli import app
+from app.cli import app
 from core.config import get_settings
 from tests.stream.alerts.helpers import minute_floor, now_utc, rows, write_minute, write_series
 

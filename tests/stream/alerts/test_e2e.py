@@ -206,7 +206,7 @@ def test_the_demo_burst_arrives_in_the_dashboards_inbox(
     notification is there to read on the dashboard's alerts page."""
     from dash import html
 
-    from core.launcher import DEMO_ENV
+    from app.launcher import DEMO_ENV
     from dashboard import queries as q
     from dashboard.components.tables import inbox_list
 

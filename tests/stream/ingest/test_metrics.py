@@ -77,7 +77,7 @@ def test_feeds_command_serves_ingest_metrics(
     log = tmp_path / "ingest.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "ingest", "feeds", "--config", str(config)],
+            [sys.executable, "-m", "app.cli", "ingest", "feeds", "--config", str(config)],
             cwd=REPO,
             env=env,
             stdout=out,

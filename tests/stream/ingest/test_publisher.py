@@ -9,11 +9,11 @@ import pytest
 
 from core.config import IngestSettings, KafkaSettings
 from core.schemas import Article
+from core.services.topics import ensure_topics
 from stream.ingest.feed_config import FeedConfig
 from stream.ingest.feeds import FeedPoller
 from stream.ingest.normalize import make_article
 from stream.ingest.publisher import ArticlePublisher, use_idempotence
-from stream.topics import ensure_topics
 from tests.factories import read_topic
 from tests.stream.ingest.conftest import FeedServer
 

@@ -124,7 +124,7 @@ def test_the_served_app_includes_the_insight_routes(db: Engine) -> None:
 def test_cli_label_export_and_explain(
     db: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.cli import app
+    from app.cli import app
     from core.config import get_settings
 
     ids = _articles(db, 3, source="wire", mix=(1, 1, 1), conf=0.8, seed=12)
@@ -158,7 +158,7 @@ def test_cli_takes_any_unique_id_prefix(
 ) -> None:
     import re
 
-    from core.cli import app
+    from app.cli import app
     from core.config import get_settings
     from core.db import session_scope
     from core.tables import Article

@@ -188,7 +188,7 @@ def test_explain_says_what_to_give() -> None:
 
     from typer.testing import CliRunner
 
-    from core.cli import app
+    from app.cli import app
 
     def error(argv: list[str]) -> str:
         result = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})

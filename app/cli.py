@@ -1,19 +1,26 @@
-"""The `finsent` command. Each subsystem owns its sub-commands; this file only mounts them."""
+"""The `finsent` command. Each subsystem owns its sub-commands; this file mounts every group
+by name (tests/app/test_cli.py checks none is left out)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from core.cli_help import tidy_help
-from core.cli_support import fail as _fail
+from app.cli_help import tidy_help
+from core.cli_support import fail
 from core.config import get_settings
 from core.errors import FinsentError
 from core.logs import configure_logging
+from dashboard.cli import app as dashboard_app
+from export.cli import app as export_app
+from models.cli import app as models_app
+from stream.alerts.cli import app as alerts_app
+from stream.entities.cli import app as entities_app
+from stream.ingest.cli import app as ingest_app
+from stream.insight.cli import app as insight_app
+from stream.insight.model_cli import app as retrain_app
 
 app = typer.Typer(
     name="finsent",
@@ -41,12 +48,12 @@ def up(
     worker: Annotated[bool, typer.Option(help="also run a stream worker")] = False,
 ) -> None:
     """Start the broker and database (embedded unless configured) and migrate; Ctrl-C stops."""
-    from core.launcher import run_stack
+    from app.launcher import run_stack
 
     try:
         run_stack(get_settings(), worker=worker, scenario=False, dashboard=False)
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -57,7 +64,7 @@ def demo(
     """Run everything offline: services, migrations, worker, a live scenario feed, dashboard."""
     import os
 
-    from core.launcher import DEMO_ENV, run_stack
+    from app.launcher import DEMO_ENV, run_stack
 
     for name, value in DEMO_ENV.items():
         os.environ.setdefault(name, value)
@@ -68,11 +75,11 @@ def demo(
             get_settings(),
             worker=True,
             scenario=True,
-            dashboard=dashboard and _has_dashboard(),
+            dashboard=dashboard,
             scenario_args=("--rate", str(rate)),
         )
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
@@ -83,14 +90,14 @@ def worker() -> None:
     try:
         run_worker(get_settings())
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
 def status() -> None:
     """Show services, worker throughput, dead letters, last article per source, alerts
     firing. Exits 1 when the broker or the database is not running."""
-    from core.status import print_status
+    from app.status import print_status
 
     if not print_status(get_settings()):
         raise typer.Exit(code=1)
@@ -125,55 +132,31 @@ def _with_database(action: Callable[[str], object]) -> None:
     try:
         action(database_url())
     except FinsentError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
-def _has_dashboard() -> bool:
-    return importlib.util.find_spec("dashboard.app") is not None
-
-
-def _mount_subsystems() -> None:
-    """Mount sub-command groups that exist in this checkout (each imports lazily)."""
-    mounts = [
-        (
-            "stream.ingest.cli",
-            app,
-            "ingest",
-            "Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario.",
-        ),
-        (
-            "stream.alerts.cli",
-            app,
-            "alerts",
-            "Alert rules: list, add, validate, enable, disable, test, backtest, silence.",
-        ),
-        (
-            "stream.entities.cli",
-            app,
-            "entities",
-            "Companies and tickers: watchlist import, tagging, stories, entity sentiment.",
-        ),
-        ("models.cli", model_app, None, None),
-        ("export.cli", model_app, None, None),
-        ("dashboard.cli", app, None, None),
-        ("stream.insight.cli", app, None, None),
-        ("stream.insight.model_cli", model_app, None, None),
-    ]
-    for module_name, parent, name, help_text in mounts:
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        sub = importlib.import_module(module_name).app
-        if name is None:
-            # a flat group: its commands join the parent's (e.g. `finsent model export`)
-            for command in sub.registered_commands:
-                parent.registered_commands.append(command)
-            for group in sub.registered_groups:
-                parent.registered_groups.append(group)
-        else:
-            parent.add_typer(sub, name=name, help=help_text)
-
-
-_mount_subsystems()
+# every command group, mounted by name; a group without a name joins its parent's
+# commands (`finsent dashboard`, `finsent model export`)
+app.add_typer(dashboard_app)
+app.add_typer(insight_app)
+app.add_typer(
+    ingest_app,
+    name="ingest",
+    help="Publish articles to Kafka: RSS/Atom feeds, file replay, demo scenario.",
+)
+app.add_typer(
+    alerts_app,
+    name="alerts",
+    help="Alert rules: list, add, validate, enable, disable, test, backtest, silence.",
+)
+app.add_typer(
+    entities_app,
+    name="entities",
+    help="Companies and tickers: watchlist import, tagging, stories, entity sentiment.",
+)
+model_app.add_typer(models_app)
+model_app.add_typer(export_app)
+model_app.add_typer(retrain_app)
 tidy_help(app)
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 import warnings
 
 from core.config import KafkaSettings
-from stream.kafka_auth import kafka_python_auth
+from core.services.kafka_auth import kafka_python_auth
 
 __all__ = ["ensure_topics", "topic_names"]
 

@@ -31,7 +31,7 @@ DEMO_ENV: dict[str, str] = {"FINSENT_ALERTS__INBOX": "true"}
 
 
 def _finsent(*args: str) -> list[str]:
-    return [sys.executable, "-m", "core.cli", *args]
+    return [sys.executable, "-m", "app.cli", *args]
 
 
 def run_stack(
