@@ -44,6 +44,15 @@ def _payload(title: str, ticker: str, tag: str) -> dict[str, Any]:
     }
 
 
+def _demo_burst() -> list[Any]:
+    """The scenario's own burst headlines: 20 strongly negative, distinct stories about TSLA."""
+    return [
+        h
+        for h in script(seed=5, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 20, 1))
+        if h.burst
+    ]
+
+
 def test_a_negative_burst_through_the_worker_notifies_every_channel(
     db: Engine,
     kafka_bootstrap: str,
@@ -72,12 +81,7 @@ def test_a_negative_burst_through_the_worker_notifies_every_channel(
         "FINSENT_ALERTS__GROUP_WAIT_S": "0",
         "FINSENT_ALERTS__GROUP_INTERVAL_S": "0",
     }
-    # the scenario's own burst headlines: ~20 strongly negative, distinct stories about TSLA
-    burst = [
-        h
-        for h in script(seed=5, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 20, 1))
-        if h.burst
-    ]
+    burst = _demo_burst()
     assert len(burst) == 20
     raw = f"{topic_prefix}.raw"
     log = tmp_path / "worker.log"
@@ -217,11 +221,7 @@ def test_the_demo_burst_arrives_in_the_dashboards_inbox(
         "FINSENT_ALERTS__EVALUATION_INTERVAL_S": "1",
         "FINSENT_ALERTS__DISPATCH_INTERVAL_S": "0.5",
     }
-    burst = [
-        h
-        for h in script(seed=5, rate=0.001, duration_s=30, burst=Burst("TSLA", 0, 20, 1))
-        if h.burst
-    ]
+    burst = _demo_burst()
     raw = f"{topic_prefix}.raw"
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)
