@@ -13,13 +13,8 @@ if TYPE_CHECKING:
     from stream.ingest.dedup import RecentIds
     from stream.ingest.feed_config import FeedConfig, FeedList, load_feeds, parse_feeds
     from stream.ingest.feeds import FeedError, FeedPoller, FeedState, PollResult, parse_feed
-    from stream.ingest.normalize import (
-        article_id,
-        canonical_url,
-        clean_text,
-        make_article,
-        parse_datetime,
-    )
+    from stream.ingest.identity import article_id, canonical_url
+    from stream.ingest.normalize import clean_text, make_article
     from stream.ingest.publisher import ArticlePublisher, PublisherStats, use_idempotence
     from stream.ingest.replay import ReplaySource, ReplayStats
     from stream.ingest.scenario import COMPANIES, Burst, Company, ScenarioSource, script
@@ -31,6 +26,7 @@ if TYPE_CHECKING:
         PumpStats,
         pump,
     )
+    from stream.ingest.times import parse_datetime
 
 __all__ = [
     "COMPANIES",
@@ -87,12 +83,12 @@ _HOMES: dict[str, str] = {
     "ReplaySource": "stream.ingest.replay",
     "ReplayStats": "stream.ingest.replay",
     "ScenarioSource": "stream.ingest.scenario",
-    "article_id": "stream.ingest.normalize",
-    "canonical_url": "stream.ingest.normalize",
+    "article_id": "stream.ingest.identity",
+    "canonical_url": "stream.ingest.identity",
     "clean_text": "stream.ingest.normalize",
     "load_feeds": "stream.ingest.feed_config",
     "make_article": "stream.ingest.normalize",
-    "parse_datetime": "stream.ingest.normalize",
+    "parse_datetime": "stream.ingest.times",
     "parse_feed": "stream.ingest.feeds",
     "parse_feeds": "stream.ingest.feed_config",
     "pump": "stream.ingest.sources",

@@ -28,16 +28,12 @@ from core.schemas import (
 )
 from stream.ingest import metrics
 from stream.ingest.identity import article_id, canonical_url
-from stream.ingest.times import parse_datetime
 
 __all__ = [
     "FUTURE_TOLERANCE",
-    "article_id",
-    "canonical_url",
     "clean_text",
     "make_article",
     "normalize_tickers",
-    "parse_datetime",
 ]
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,8 @@ from typing import Any, Final, Literal
 
 from core.errors import IngestError
 from core.schemas import Article
-from stream.ingest.normalize import make_article, parse_datetime
+from stream.ingest.normalize import make_article
+from stream.ingest.times import parse_datetime
 
 __all__ = ["ReplaySource", "ReplayStats", "detect_format"]
 

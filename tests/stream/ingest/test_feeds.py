@@ -13,7 +13,7 @@ from core.config import IngestSettings
 from core.schemas import Article
 from stream.ingest.feed_config import FeedConfig
 from stream.ingest.feeds import FeedError, FeedPoller, PollResult, backoff_delay, parse_feed
-from stream.ingest.normalize import canonical_url
+from stream.ingest.identity import canonical_url
 from stream.ingest.sources import ListSink, pump
 from tests.stream.ingest.conftest import ETAG, LAST_MODIFIED, FeedServer
 

@@ -13,7 +13,7 @@ from stream.entities.tagger import EntityTagger
 from stream.ingest import metrics
 from stream.ingest.feed_config import FeedConfig
 from stream.ingest.feeds import parse_feed
-from stream.ingest.normalize import canonical_url
+from stream.ingest.identity import canonical_url
 from stream.ingest.times import ZONE_OFFSETS, UnknownZoneError, parse_datetime
 
 FEED = FeedConfig(name="t", url="https://feed.example.com/rss")

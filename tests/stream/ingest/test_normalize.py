@@ -11,14 +11,9 @@ from hypothesis import strategies as st
 
 from core.errors import IngestError
 from core.schemas import MAX_BODY_CHARS
-from stream.ingest.normalize import (
-    article_id,
-    canonical_url,
-    clean_text,
-    make_article,
-    normalize_tickers,
-    parse_datetime,
-)
+from stream.ingest.identity import article_id, canonical_url
+from stream.ingest.normalize import clean_text, make_article, normalize_tickers
+from stream.ingest.times import parse_datetime
 
 FETCHED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
