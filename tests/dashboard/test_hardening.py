@@ -79,6 +79,27 @@ def test_a_foreign_host_is_refused_and_loopback_names_served(server: _Server) ->
         assert httpx.get(f"{server.url}/api/v1/health", headers={"Host": host}).status_code == 200
 
 
+def _prop_id(component_id: dict[str, object]) -> str:
+    """How Dash names a pattern-matching component's n_clicks in changedPropIds."""
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+
+
+def _callback_request(
+    spec: dict[str, Any], inputs: list[Any], state: list[Any], changed: str
+) -> dict[str, Any]:
+    """The body of a POST to /_dash-update-component for the callback ``spec``."""
+    return {
+        "output": spec["output"],
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]}
+            for o in spec["output"].strip(".").split("...")
+        ],
+        "inputs": inputs,
+        "changedPropIds": [changed],
+        "state": state,
+    }
+
+
 def _silence_callback(server: _Server, rule: object, key: object) -> dict[str, Any]:
     """The request Dash's renderer sends when a silence button is clicked."""
     deps = httpx.get(f"{server.url}/_dash-dependencies").json()
@@ -93,17 +114,7 @@ def _silence_callback(server: _Server, rule: object, key: object) -> dict[str, A
             )
         else:
             inputs.append({"id": item["id"], "property": item["property"], "value": None})
-    changed = json.dumps(forged_id, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-    return {
-        "output": spec["output"],
-        "outputs": [
-            {"id": o.split(".")[0], "property": o.split(".")[1]}
-            for o in spec["output"].strip(".").split("...")
-        ],
-        "inputs": inputs,
-        "changedPropIds": [changed],
-        "state": [],
-    }
+    return _callback_request(spec, inputs, [], _prop_id(forged_id))
 
 
 @pytest.mark.parametrize(
@@ -158,21 +169,8 @@ def _silences_callback(
         {"id": item["id"], "property": "value", "value": (form or {}).get(item["id"])}
         for item in spec["state"]
     ]
-    changed = (
-        json.dumps(forged_id, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-        if expire is not None
-        else "silence-create.n_clicks"
-    )
-    return {
-        "output": spec["output"],
-        "outputs": [
-            {"id": o.split(".")[0], "property": o.split(".")[1]}
-            for o in spec["output"].strip(".").split("...")
-        ],
-        "inputs": inputs,
-        "changedPropIds": [changed],
-        "state": state,
-    }
+    changed = _prop_id(forged_id) if expire is not None else "silence-create.n_clicks"
+    return _callback_request(spec, inputs, state, changed)
 
 
 def _silences_error(response: httpx.Response) -> str:
