@@ -66,22 +66,19 @@ def dead_letter(message: RawMessage, stage: str, error: str) -> DeadLetter:
     )
 
 
-_dead = dead_letter
-
-
 def _validate(message: RawMessage) -> Article | DeadLetter:
     if message.value is None:
-        return _dead(message, "decode", "empty message (tombstone)")
+        return dead_letter(message, "decode", "empty message (tombstone)")
     try:
         text = message.value.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _dead(message, "decode", f"not UTF-8: {exc}")
+        return dead_letter(message, "decode", f"not UTF-8: {exc}")
     try:
         return Article.model_validate_json(text)
     except ValidationError as exc:
-        return _dead(message, "validate", _describe(exc))
+        return dead_letter(message, "validate", _describe(exc))
     except Exception as exc:  # noqa: BLE001 - one message must never stop the worker
-        return _dead(message, "validate", f"{type(exc).__name__}: {exc}")
+        return dead_letter(message, "validate", f"{type(exc).__name__}: {exc}")
 
 
 def _clamped(article: Article, now: datetime) -> Article:
@@ -206,7 +203,8 @@ def score_batch(
     verdicts: list[Classification] = []
     for article, result in zip(valid, _classify(classifier, valid), strict=True):
         if isinstance(result, Exception):
-            dead.append(_dead(origin[article.id], "classify", f"{type(result).__name__}: {result}"))
+            reason = f"{type(result).__name__}: {result}"
+            dead.append(dead_letter(origin[article.id], "classify", reason))
             continue
         kept.append(article)
         verdicts.append(result)
@@ -221,7 +219,8 @@ def score_batch(
         failure = tagged[i]
         if isinstance(failure, Exception):
             message = origin[kept[i].id]
-            dead.append(_dead(message, "classify", f"tagging: {type(failure).__name__}: {failure}"))
+            reason = f"tagging: {type(failure).__name__}: {failure}"
+            dead.append(dead_letter(message, "classify", reason))
             del kept[i], verdicts[i], tagged[i]
     mentions = [_capped(ms) for ms in tagged if not isinstance(ms, Exception)]
     if entity_sentiment:
@@ -254,7 +253,7 @@ def score_batch(
                 )
             )
         except Exception as exc:  # noqa: BLE001 - e.g. a NaN probability: this article only
-            dead.append(_dead(origin[article.id], "classify", f"{type(exc).__name__}: {exc}"))
+            dead.append(dead_letter(origin[article.id], "classify", f"{type(exc).__name__}: {exc}"))
             continue
         stored.append(article)
     return BatchWrite(
