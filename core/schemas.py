@@ -34,6 +34,8 @@ MAX_URL_CHARS = 2_048
 MAX_TICKERS = 50
 MAX_ENTITIES = 100
 MAX_SOURCE_CHARS = 200
+# how much of a dead message its letter keeps, on the dead-letter topic and in the database
+MAX_DEAD_RAW_BYTES = 256 * 1024
 # Times before this are wrong (no feed or archive finsent reads predates it); they are
 # also where a timezone shift can overflow ``datetime``.
 EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
@@ -159,7 +161,7 @@ class DeadLetter(BaseModel):
         # the reason may quote the input; PostgreSQL text cannot hold NUL
         return value.replace("\x00", "\\x00") if value is not None else None
 
-    def capped(self, max_raw_bytes: int) -> DeadLetter:
+    def capped(self, max_raw_bytes: int = MAX_DEAD_RAW_BYTES) -> DeadLetter:
         """This letter with at most `max_raw_bytes` of the raw message (to fit a Kafka record)."""
         raw = base64.b64decode(self.raw_b64)
         if len(raw) <= max_raw_bytes:

@@ -180,7 +180,7 @@ class DeadLetterRow(Base):
     offset: Mapped[int] = mapped_column(BigInteger)
     stage: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text)
-    # at most DEAD_LETTER_MAX_RAW_BYTES of the message; raw_size is its whole size
+    # at most core.schemas.MAX_DEAD_RAW_BYTES of the message; raw_size is its whole size
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     raw_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # sha256 hex of the whole message: an embedded broker restarts its offsets at 0, so a

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.db import execute_many, execute_unnest, session_scope, table_of, unnest_insert
 from core.entity_tables import TickerBucket
-from core.schemas import Article, ArticleScored, DeadLetter
+from core.schemas import MAX_DEAD_RAW_BYTES, Article, ArticleScored, DeadLetter
 from core.tables import Article as ArticleRow
 from core.tables import (
     ArticleEntity,
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["BatchWrite", "Persisted", "WorkerReport", "persist_batch"]
 
 _Item = TypeVar("_Item")
-
-# what the database keeps of one dead message: enough to see what it was
-DEAD_LETTER_MAX_RAW_BYTES = 256 * 1024
 
 # A batch's rows in one statement each, with the same text whatever the batch size (see
 # core.db.unnest_insert); conflicts are skipped as ever: a redelivery inserts nothing.
@@ -361,7 +358,7 @@ def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> Non
                 "offset": d.offset,
                 "stage": d.stage,
                 "error": d.error,
-                "raw": raw[:DEAD_LETTER_MAX_RAW_BYTES],
+                "raw": raw[:MAX_DEAD_RAW_BYTES],
                 "raw_size": d.raw_size or len(raw),
                 # a letter capped for Kafka already lost its tail: digest what is left
                 "digest": hashlib.sha256(raw).hexdigest(),

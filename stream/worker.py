@@ -48,7 +48,6 @@ __all__ = ["BatchProcessor", "create_app", "run_worker"]
 
 log = logging.getLogger(__name__)
 
-_DLQ_MAX_RAW_BYTES = 256 * 1024
 # a record over the broker's limit (1 MB by default) would be retried for ever
 _MAX_RECORD_BYTES = 900_000
 
@@ -282,7 +281,7 @@ def create_app(settings: Settings, kafka: KafkaTarget, processor: BatchProcessor
                 dlq_topic,
                 letter.key.encode() if letter.key else None,
                 # a Kafka record must stay under the broker's size limit (1 MB by default)
-                letter.capped(_DLQ_MAX_RAW_BYTES).model_dump_json().encode(),
+                letter.capped().model_dump_json().encode(),
             )
             for letter in batch.dead_letters
         ]
