@@ -2,10 +2,10 @@
 
 - :mod:`~stream.insight.explain`: occlusion explanations over any classifier.
 - :mod:`~stream.insight.feedback`: analysts' labels (store, list, export as training CSV).
-- :mod:`~stream.insight.drift`: per day and source label/confidence/vocabulary drift (PSI).
+- :mod:`~stream.drift`: per day and source label/confidence/vocabulary drift (PSI).
 - :mod:`~stream.insight.promote`: the promotion decision (pure).
-- :mod:`~stream.insight.registry`: which model version is current (a pointer file).
-- :mod:`~stream.insight.reload`: the hot-reloading classifier the worker can use.
+- :mod:`~stream.registry`: which model version is current (a pointer file).
+- :mod:`~stream.reload`: the hot-reloading classifier the worker can use.
 - :mod:`~stream.insight.retrain`: distil, evaluate, decide, promote.
 - :mod:`~stream.insight.cli`: ``finsent explain | label | drift`` and ``finsent model retrain``.
 

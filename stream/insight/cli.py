@@ -252,9 +252,10 @@ def drift_reference(
 
     from models.data import DEFAULT_DATA_DIR
     from models.splits import DEFAULT_SPLITS
-    from stream.insight.drift import load_vocabulary, reference_from_texts
+    from stream.drift import load_vocabulary, reference_from_texts
     from stream.insight.retrain import fixed_test_sets
-    from stream.insight.service import current_artifact_dir, current_classifier, registry_for
+    from stream.insight.service import current_classifier
+    from stream.registry import current_artifact_dir, registry_for
 
     settings = get_settings()
     sets = _run(

@@ -49,7 +49,8 @@ def retrain(
     from core.services import resolve_database_url
     from stream.insight.retrain import RetrainConfig
     from stream.insight.retrain import retrain as run_retrain
-    from stream.insight.service import current_classifier, registry_for
+    from stream.insight.service import current_classifier
+    from stream.registry import registry_for
 
     settings = get_settings()
     cfg = RetrainConfig(

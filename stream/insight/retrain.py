@@ -39,7 +39,7 @@ from core.errors import ConfigError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
 from stream.insight.feedback import LabelRecord, labels_in_force
 from stream.insight.promote import Decision, MetricReport, decide
-from stream.insight.registry import ModelRegistry
+from stream.registry import ModelRegistry
 
 __all__ = [
     "LabelledTexts",
@@ -334,7 +334,7 @@ def retrain(
 
 def _write_reference(classifier: Classifier, artifact: Path, texts: Sequence[str]) -> None:
     """The drift reference of the new model, beside its artifact (validation texts)."""
-    from stream.insight.drift import load_vocabulary, reference_from_texts
+    from stream.drift import load_vocabulary, reference_from_texts
 
     if texts:
         reference_from_texts(classifier, texts, vocabulary=load_vocabulary(artifact)).save(artifact)

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from core.classifier import Classification
-from stream.insight.drift import (
+from stream.drift import (
     DriftReference,
     ScoredText,
     compare,
@@ -19,9 +19,9 @@ from stream.insight.drift import (
 )
 from stream.insight.explain import deletion_check, explain, split_words
 from stream.insight.promote import MetricReport, decide
-from stream.insight.registry import ModelRegistry, RegistryEntry
-from stream.insight.reload import ReloadingClassifier
 from stream.lexicon import LexiconClassifier
+from stream.registry import ModelRegistry, RegistryEntry
+from stream.reload import ReloadingClassifier
 
 HEADLINES = [
     "Apple shares plunge after weak earnings and lower guidance for the year",
