@@ -15,12 +15,12 @@ from core.errors import FinsentError
 from core.logs import configure_logging
 from dashboard.cli import app as dashboard_app
 from export.cli import app as export_app
+from insight.cli import app as insight_app
+from insight.model_cli import app as retrain_app
 from models.cli import app as models_app
 from stream.alerts.cli import app as alerts_app
 from stream.entities.cli import app as entities_app
 from stream.ingest.cli import app as ingest_app
-from stream.insight.cli import app as insight_app
-from stream.insight.model_cli import app as retrain_app
 
 app = typer.Typer(
     name="finsent",

@@ -13,7 +13,7 @@ from typer.main import get_command
 from app.cli import app, model_app
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "stream", "models", "export", "dashboard")
+PACKAGES = ("core", "stream", "insight", "models", "export", "dashboard")
 
 
 def _command_groups() -> Iterator[tuple[str, typer.Typer]]:

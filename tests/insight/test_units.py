@@ -1,4 +1,4 @@
-"""Pure parts of stream.insight: explanations over the lexicon, the promotion decision,
+"""Pure parts of insight: explanations over the lexicon, the promotion decision,
 the reloading classifier's swap points, PSI and the drift rule."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from core.classifier import Classification
+from insight.explain import deletion_check, explain, split_words
+from insight.promote import MetricReport, decide
 from stream.drift import (
     DriftReference,
     ScoredText,
@@ -17,8 +19,6 @@ from stream.drift import (
     psi,
     summarise,
 )
-from stream.insight.explain import deletion_check, explain, split_words
-from stream.insight.promote import MetricReport, decide
 from stream.lexicon import LexiconClassifier
 from stream.registry import ModelRegistry, RegistryEntry
 from stream.reload import ReloadingClassifier
@@ -201,7 +201,7 @@ def test_explain_says_what_to_give() -> None:
 
 
 def test_rankings_leave_stop_words_out() -> None:
-    from stream.insight.explain import Explanation, WordWeight, is_stop_word
+    from insight.explain import Explanation, WordWeight, is_stop_word
 
     def w(word: str, sentiment: float, topic: float) -> WordWeight:
         return WordWeight(word, 0, len(word), sentiment, abs(sentiment), topic)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from stream.insight.feedback import add_label, labels_in_force, split_of
-from stream.insight.retrain import RetrainConfig, augmented_splits, retrain
+from insight.feedback import add_label, labels_in_force, split_of
+from insight.retrain import RetrainConfig, augmented_splits, retrain
 from stream.lexicon import LexiconClassifier
 from stream.registry import ModelRegistry
-from tests.stream.insight.test_feedback_drift_db import _articles
+from tests.insight.test_feedback_drift_db import _articles
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -14,6 +14,8 @@ from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError
 from core.tables import Article
+from insight.explain import Explanation, explain
+from insight.feedback import article_text
 from stream.drift import (
     DriftAlert,
     DriftReference,
@@ -23,8 +25,6 @@ from stream.drift import (
     load_vocabulary,
     reference_path,
 )
-from stream.insight.explain import Explanation, explain
-from stream.insight.feedback import article_text
 from stream.registry import current_artifact_dir, registry_for
 
 __all__ = [

@@ -2,7 +2,7 @@
 analysts' labels, export it, judge it against the current model, promote it or say why not.
 
 1. The analysts' labels in force are exported; the ``train`` slice (seeded hash of the
-   article id, :func:`stream.insight.feedback.split_of`) joins the training data as a
+   article id, :func:`insight.feedback.split_of`) joins the training data as a
    user source of an augmented copy of the fixed split file; the ``holdout`` slice is
    never trained on. Labelled texts that repeat a fixed test text are dropped.
 2. The student is trained by :func:`models.train.train` (hard labels + temperature-
@@ -12,7 +12,7 @@ analysts' labels, export it, judge it against the current model, promote it or s
    interface (what serves is what is judged) on the fixed test sets (macro-F1, an equal
    seeded sample per set when ``max_eval`` is set) and on the holdout (accuracy over
    its sentiment and topic labels).
-4. :func:`stream.insight.promote.decide`; on acceptance the registry pointer moves and
+4. :func:`insight.promote.decide`; on acceptance the registry pointer moves and
    reloading workers swap between batches. Every decision goes to the registry history.
 
 torch and the models package are imported here only: a serving install never loads
@@ -37,8 +37,8 @@ from sqlalchemy import Engine
 from core.classifier import Classifier
 from core.errors import ConfigError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from stream.insight.feedback import LabelRecord, labels_in_force
-from stream.insight.promote import Decision, MetricReport, decide
+from insight.feedback import LabelRecord, labels_in_force
+from insight.promote import Decision, MetricReport, decide
 from stream.registry import ModelRegistry
 
 __all__ = [
