@@ -1,13 +1,13 @@
-"""Why this score, and a model that keeps up.
+"""Why this score, and is the model still right: analysis over what the worker stored.
 
 - :mod:`~insight.explain`: occlusion explanations over any classifier.
 - :mod:`~insight.feedback`: analysts' labels (store, list, export as training CSV).
-- :mod:`~stream.drift`: per day and source label/confidence/vocabulary drift (PSI).
-- :mod:`~insight.promote`: the promotion decision (pure).
-- :mod:`~stream.registry`: which model version is current (a pointer file).
-- :mod:`~stream.reload`: the hot-reloading classifier the worker can use.
-- :mod:`~insight.retrain`: distil, evaluate, decide, promote.
-- :mod:`~insight.cli`: ``finsent explain | label | drift`` and ``finsent model retrain``.
+- :mod:`~insight.service`: the current model, explanations and the drift report, for the
+  API, the CLI and the dashboard; :mod:`~insight.compare` and :mod:`~insight.metrics`
+  beside it.
+- :mod:`~insight.cli`: ``finsent explain | label | labels | drift``.
 
-Submodules import lazily (the worker imports only ``reload``); import from them.
+What serving needs sits in ``stream`` (the registry pointer, the reloading classifier,
+the drift statistics the alert rule measures); retraining sits in ``models``
+(``models.retrain``, ``finsent model retrain``). Import from the submodules.
 """

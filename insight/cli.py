@@ -250,9 +250,9 @@ def drift_reference(
     store the statistics as its drift reference."""
     import random
 
-    from insight.retrain import fixed_test_sets
     from insight.service import current_classifier
     from models.data import DEFAULT_DATA_DIR
+    from models.retrain import fixed_test_sets
     from models.splits import DEFAULT_SPLITS
     from stream.drift import load_vocabulary, reference_from_texts
     from stream.registry import current_artifact_dir, registry_for

@@ -1,4 +1,4 @@
-"""Pure parts of insight: explanations over the lexicon, the promotion decision,
+"""Pure parts of explaining and following the model: explanations over the lexicon,
 the reloading classifier's swap points, PSI and the drift rule."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from core.classifier import Classification
 from insight.explain import deletion_check, explain, split_words
-from insight.promote import MetricReport, decide
 from stream.drift import (
     DriftReference,
     ScoredText,
@@ -69,25 +68,6 @@ def test_deleting_top_words_changes_more_than_random_words_on_the_lexicon() -> N
 def test_split_words_keeps_offsets() -> None:
     text = "  $AAPL  jumps, 5%!"
     assert [text[s:e] for _, s, e in split_words(text)] == ["$AAPL", "jumps,", "5%!"]
-
-
-FIXED = {"phrasebank_test": 0.80, "twitter_sentiment_test": 0.75, "twitter_topic_test": 0.70}
-
-
-def test_promotion_refused_for_a_worse_model_and_accepted_for_a_better_one() -> None:
-    current = MetricReport("v1", FIXED, analysts=0.60, analysts_n=50)
-    worse = MetricReport("v2", {**FIXED, "twitter_topic_test": 0.69}, analysts=0.70, analysts_n=50)
-    d = decide(current, worse)
-    assert not d.promote and any("twitter_topic_test" in r for r in d.reasons)
-    not_better = MetricReport("v2", FIXED, analysts=0.60, analysts_n=50)
-    assert not decide(current, not_better).promote
-    within = {**FIXED, "phrasebank_test": 0.796}  # -0.4 points: within tolerance
-    better = MetricReport("v2", within, analysts=0.66, analysts_n=50)
-    d = decide(current, better)
-    assert d.promote, d.reasons
-    assert d.deltas["phrasebank_test"][2] == -0.4
-    missing = MetricReport("v2", {"phrasebank_test": 0.9}, analysts=0.9)
-    assert not decide(current, missing).promote
 
 
 class _Fake:

@@ -1,6 +1,6 @@
 """`finsent model retrain` on a tiny student: analysts' labels reach the training data,
 the candidate is exported, both models are judged on the same sets, a decision is
-recorded (promotion rules themselves: test_units)."""
+recorded (promotion rules themselves: test_promote)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from insight.feedback import add_label, labels_in_force, split_of
-from insight.retrain import RetrainConfig, augmented_splits, retrain
+from models.retrain import RetrainConfig, augmented_splits, retrain
 from stream.lexicon import LexiconClassifier
 from stream.registry import ModelRegistry
 from tests.insight.test_feedback_drift_db import _articles

@@ -47,9 +47,9 @@ def retrain(
     held-out labels. Reloading workers (FINSENT_MODEL__HOT_RELOAD=true) pick it up."""
     from core.db import make_engine
     from core.services import resolve_database_url
-    from insight.retrain import RetrainConfig
-    from insight.retrain import retrain as run_retrain
     from insight.service import current_classifier
+    from models.retrain import RetrainConfig
+    from models.retrain import retrain as run_retrain
     from stream.registry import registry_for
 
     settings = get_settings()

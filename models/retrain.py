@@ -12,11 +12,11 @@ analysts' labels, export it, judge it against the current model, promote it or s
    interface (what serves is what is judged) on the fixed test sets (macro-F1, an equal
    seeded sample per set when ``max_eval`` is set) and on the holdout (accuracy over
    its sentiment and topic labels).
-4. :func:`insight.promote.decide`; on acceptance the registry pointer moves and
+4. :func:`models.promote.decide`; on acceptance the registry pointer moves and
    reloading workers swap between batches. Every decision goes to the registry history.
 
-torch and the models package are imported here only: a serving install never loads
-this module.
+torch and the training modules are imported inside the functions that need them; a
+serving install never loads this module (``finsent model retrain`` imports it lazily).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from core.classifier import Classifier
 from core.errors import ConfigError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
 from insight.feedback import LabelRecord, labels_in_force
-from insight.promote import Decision, MetricReport, decide
+from models.promote import Decision, MetricReport, decide
 from stream.registry import ModelRegistry
 
 __all__ = [
