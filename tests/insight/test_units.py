@@ -1,26 +1,13 @@
-"""Pure parts of explaining and following the model: explanations over the lexicon,
-the reloading classifier's swap points, PSI and the drift rule."""
+"""Pure parts of insight: explanations over the lexicon, the CLI's usage errors, stop
+words in rankings."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
-from datetime import date
-from pathlib import Path
 
 from core.classifier import Classification
 from insight.explain import deletion_check, explain, split_words
-from stream.drift import (
-    DriftReference,
-    ScoredText,
-    compare,
-    drift_alerts,
-    psi,
-    summarise,
-)
 from stream.lexicon import LexiconClassifier
-from stream.registry import ModelRegistry, RegistryEntry
-from stream.reload import ReloadingClassifier
 
 HEADLINES = [
     "Apple shares plunge after weak earnings and lower guidance for the year",
@@ -68,99 +55,6 @@ def test_deleting_top_words_changes_more_than_random_words_on_the_lexicon() -> N
 def test_split_words_keeps_offsets() -> None:
     text = "  $AAPL  jumps, 5%!"
     assert [text[s:e] for _, s, e in split_words(text)] == ["$AAPL", "jumps,", "5%!"]
-
-
-class _Fake:
-    def __init__(self, version: str) -> None:
-        self.model_name = "fake"
-        self.model_version = version
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [Classification("neutral", 0.0, 1.0, 0.0, self.model_version) for _ in texts]
-
-
-def test_reloading_classifier_swaps_only_after_the_batch_reported_its_version(
-    tmp_path: Path,
-) -> None:
-    registry = ModelRegistry(tmp_path)
-    registry.promote("v1", tmp_path / "v1")
-
-    def load(entry: RegistryEntry) -> _Fake:
-        return _Fake(entry.version)
-
-    clf = ReloadingClassifier(registry, lambda: _Fake("fallback"), load, interval_s=0)
-    assert clf.model_version == "v1"
-    assert clf.classify(["a"])[0].topic == "v1"
-    registry.promote("v2", tmp_path / "v2")
-    # same batch: retries and entity-level calls keep the batch's model
-    assert clf.classify(["a"])[0].topic == "v1"
-    assert clf.model_version == "v1"  # the batch is stamped with the model that scored it
-    # next batch: swapped
-    assert clf.classify(["a"])[0].topic == "v2"
-    assert clf.model_version == "v2" and clf.swaps == 1
-    events = [e["event"] for e in registry.history()]
-    assert events == ["promoted", "promoted"]
-
-
-def test_reloading_classifier_keeps_serving_when_a_new_model_fails_to_load(
-    tmp_path: Path,
-) -> None:
-    registry = ModelRegistry(tmp_path)
-
-    def load(entry: RegistryEntry) -> _Fake:
-        raise RuntimeError("broken artifact")
-
-    clf = ReloadingClassifier(registry, lambda: _Fake("fallback"), load, interval_s=0)
-    registry.promote("v2", tmp_path / "v2")
-    assert clf.classify(["a"])[0].topic == "fallback"
-    assert clf.model_version == "fallback"
-    assert clf.classify(["a"])[0].topic == "fallback"
-
-
-def _rows(
-    rng: random.Random, n: int, mix: tuple[float, float, float], conf: float
-) -> list[ScoredText]:
-    out = []
-    words = ["shares", "profit", "rise", "fall", "bank", "market"]
-    for _ in range(n):
-        label = rng.choices(range(3), weights=mix)[0]
-        p = [(1 - conf) / 2] * 3
-        p[label] = conf
-        out.append(ScoredText(" ".join(rng.choices(words, k=6)), (p[0], p[1], p[2])))
-    return out
-
-
-def test_psi_and_the_drift_rule_fire_on_a_shifted_stream_only() -> None:
-    assert psi([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0.0
-    rng = random.Random(1)
-    vocab = frozenset({"shares", "profit", "rise", "fall", "bank", "market"})
-    ref_summary = summarise(
-        _rows(rng, 2000, (0.3, 0.4, 0.3), 0.85), low_confidence=0.5, vocabulary=vocab
-    )
-    ref = DriftReference(
-        "v1",
-        ref_summary.n,
-        ref_summary.labels,
-        ref_summary.mean_confidence,
-        0.5,
-        ref_summary.low_confidence_share,
-        ref_summary.confidence_hist,
-        ref_summary.oov_share,
-    )
-    same = summarise(_rows(rng, 300, (0.3, 0.4, 0.3), 0.85), low_confidence=0.5, vocabulary=vocab)
-    shifted = summarise(
-        _rows(rng, 300, (0.8, 0.1, 0.1), 0.45), low_confidence=0.5, vocabulary=vocab
-    )
-    groups = [
-        compare(date(2026, 11, 23), "wire", same, ref),
-        compare(date(2026, 11, 23), "rumours", shifted, ref),
-    ]
-    alerts = drift_alerts(groups, level=0.25)
-    assert [a.source for a in alerts] == ["rumours"]
-    assert "PSI" in alerts[0].message
-    # too few articles: no alert however shifted
-    tiny = summarise(_rows(rng, 5, (1, 0, 0), 0.4), low_confidence=0.5, vocabulary=vocab)
-    assert not drift_alerts([compare(date(2026, 11, 23), "x", tiny, ref)], level=0.25)
 
 
 def test_explain_says_what_to_give() -> None:
