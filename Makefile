@@ -60,7 +60,7 @@ lint: ## ruff, mypy and the import contracts (what .pre-commit-config.yaml runs)
 	$(MAKE) --no-print-directory typecheck
 
 typecheck: ## mypy over every package
-	$(VENV)/bin/mypy app core stream models export dashboard
+	$(VENV)/bin/mypy app core stream insight models export dashboard
 
 format: ## ruff format + autofix
 	$(VENV)/bin/ruff format .

@@ -15,12 +15,13 @@ from core.errors import FinsentError
 from core.logs import configure_logging
 from dashboard.cli import app as dashboard_app
 from export.cli import app as export_app
+from insight.cli import app as insight_app
 from models.cli import app as models_app
+from models.entity_sentiment_cli import app as entity_sentiment_app
+from models.retrain_cli import app as retrain_app
 from stream.alerts.cli import app as alerts_app
 from stream.entities.cli import app as entities_app
 from stream.ingest.cli import app as ingest_app
-from stream.insight.cli import app as insight_app
-from stream.insight.model_cli import app as retrain_app
 
 app = typer.Typer(
     name="finsent",
@@ -154,6 +155,9 @@ app.add_typer(
     name="entities",
     help="Companies and tickers: watchlist import, tagging, stories, entity sentiment.",
 )
+# `finsent entities train-sentiment` is training, so it lives in models: stream never
+# imports training code
+entities_app.add_typer(entity_sentiment_app)
 model_app.add_typer(models_app)
 model_app.add_typer(export_app)
 model_app.add_typer(retrain_app)

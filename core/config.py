@@ -97,7 +97,7 @@ class ModelSettings(BaseModel):
     inter_op_threads: int = Field(1, ge=1)
     max_length: int = Field(128, ge=8, le=512)
     providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")
-    # stream.insight: follow the model registry's "current" pointer and swap the
+    # stream.reload: follow the model registry's "current" pointer and swap the
     # classifier between batches (`finsent model retrain` promotes into it)
     hot_reload: bool = False
     reload_interval_s: float = Field(5.0, gt=0)

@@ -2,7 +2,7 @@
 
 ``article_labels``: one row per label an analyst gave an article's sentiment or topic,
 with who and when. Rows are never updated: a relabel is a new row and the newest row
-per (article, task) is the label in force (``stream.insight.feedback``), so the history
+per (article, task) is the label in force (``insight.feedback``), so the history
 of disagreements stays auditable.
 """
 

@@ -113,7 +113,7 @@ async def _no_such_endpoint(rest: str) -> None:
 
 def create_server(engine: Engine, auth: AuthConfig | None = None) -> FastAPI:
     api = create_api(engine, auth)
-    api.include_router(insight_router)  # stream.insight: explanations, labels, drift
+    api.include_router(insight_router)  # insight: explanations, labels, drift
     # an unknown API path is a JSON 404, not the Dash app's 404 page with a 200
     api.add_api_route(
         "/api/{rest:path}",

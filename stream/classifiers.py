@@ -10,8 +10,8 @@ __all__ = ["load_classifier"]
 
 def load_classifier(settings: ModelSettings) -> Classifier:
     if settings.hot_reload:
-        # follows the model registry's pointer; swaps between batches (stream.insight)
-        from stream.insight.reload import reloading_classifier
+        # follows the model registry's pointer; swaps between batches (stream.reload)
+        from stream.reload import reloading_classifier
 
         return reloading_classifier(settings, lambda: _static(settings))
     return _static(settings)

@@ -1,4 +1,4 @@
-"""`/api/v1` routes of stream.insight: explanations, analysts' labels, drift, model versions."""
+"""`/api/v1` routes of insight: explanations, analysts' labels, drift, model versions."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def explanation(
 ) -> dict[str, Any]:
     """Per-word weights (occlusion over the current model), bounded by the configured
     word count and time budget."""
-    from stream.insight.service import explain_article
+    from insight.service import explain_article
 
     try:
         return explain_article(engine, settings, article_id).to_dict()
@@ -89,7 +89,7 @@ class LabelIn(BaseModel):
     },
 )
 def add_labels(article_id: ArticleIdPath, body: LabelIn, engine: EngineDep) -> dict[str, Any]:
-    from stream.insight.feedback import add_label
+    from insight.feedback import add_label
 
     if body.sentiment is None and body.topic is None:
         raise HTTPException(422, "give a sentiment and/or a topic")
@@ -118,7 +118,7 @@ def labels_csv(
     split: Annotated[Literal["train", "holdout"] | None, Query()] = None,
 ) -> Response:
     """The analysts' labels in force as a training CSV."""
-    from stream.insight.feedback import export_csv
+    from insight.feedback import export_csv
 
     return Response(
         export_csv(engine, split=split),
@@ -133,7 +133,7 @@ def drift(
     settings: SettingsDep,
     days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> dict[str, Any]:
-    from stream.insight.service import drift_report
+    from insight.service import drift_report
 
     report = drift_report(engine, settings, days=days)
     return {
@@ -152,15 +152,15 @@ def drift_metrics(
     days: Annotated[int, Query(ge=1, le=90)] = 1,
 ) -> Response:
     """Prometheus text: the latest day's PSI and shares per source, and alerts firing."""
-    from stream.insight.metrics import render
-    from stream.insight.service import drift_report
+    from insight.metrics import render
+    from insight.service import drift_report
 
     return Response(render(drift_report(engine, settings, days=days)), media_type="text/plain")
 
 
 @router.get("/models")
 def models(engine: EngineDep) -> list[dict[str, Any]]:
-    from stream.insight.compare import model_versions
+    from insight.compare import model_versions
 
     return [{"version": v, "articles": n} for v, n in model_versions(engine)]
 
@@ -172,6 +172,6 @@ def compare(
     b: Annotated[str, Query(max_length=100)],
 ) -> dict[str, Any]:
     """Two versions on the same articles: agreement and how the verdicts moved."""
-    from stream.insight.compare import compare_versions
+    from insight.compare import compare_versions
 
     return compare_versions(engine, a, b).to_dict()

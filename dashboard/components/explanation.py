@@ -1,4 +1,4 @@
-"""stream.insight in the dashboard: an article's explanation (words highlighted by
+"""insight in the dashboard: an article's explanation (words highlighted by
 weight), the analyst label form, and the health page's drift section.
 
 Everything is built from Dash components with plain-string children (React escapes
@@ -78,7 +78,7 @@ def explanation_card(article_id: str) -> html.Div:
     prevent_initial_call=True,
 )
 def run_explanation(_: int | None, article_id: str | None) -> Any:
-    from stream.insight.service import explain_article
+    from insight.service import explain_article
 
     if not article_id:
         return no_update
@@ -93,7 +93,7 @@ def run_explanation(_: int | None, article_id: str | None) -> Any:
 def _top_words(words: list[dict[str, Any]], key: str, k: int = 5) -> html.Ul:
     """The ``k`` content words with the largest weight, each coloured as in the highlight
     above it, so the sign and the colour agree (+ green, - red)."""
-    from stream.insight.explain import is_stop_word
+    from insight.explain import is_stop_word
 
     scale = max((abs(float(w[key])) for w in words), default=0.0)
     top = sorted(
@@ -191,7 +191,7 @@ def save_label(
     topic: str | None,
     note: str | None,
 ) -> str:
-    from stream.insight.feedback import add_label
+    from insight.feedback import add_label
 
     if not article or (sentiment is None and topic is None):
         return "choose a sentiment and/or a topic"
@@ -225,7 +225,7 @@ def drift_section() -> html.Div:
 
 @callback(Output("drift-body", "children"), Input("drift-refresh", "n_clicks"))
 def refresh_drift(_: int | None) -> Any:
-    from stream.insight.service import drift_report
+    from insight.service import drift_report
 
     settings = get_settings()
     try:
@@ -349,7 +349,7 @@ def versions_section() -> html.Div:
     Input("drift-refresh", "n_clicks"),
 )
 def list_versions(_: int | None) -> tuple[list[str], list[str], str | None, str | None]:
-    from stream.insight.compare import model_versions
+    from insight.compare import model_versions
 
     with context.connect() as conn:
         versions = [v for v, _ in model_versions(conn.engine)]
@@ -360,7 +360,7 @@ def list_versions(_: int | None) -> tuple[list[str], list[str], str | None, str 
 
 @callback(Output("cmp-body", "children"), Input("cmp-a", "value"), Input("cmp-b", "value"))
 def compare_selected(a: str | None, b: str | None) -> Any:
-    from stream.insight.compare import compare_versions
+    from insight.compare import compare_versions
 
     if not a or not b:
         return html.Div("No scored articles yet", className="empty")

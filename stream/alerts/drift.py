@@ -1,7 +1,7 @@
 """Model drift as an alert: the built-in ``model-drift`` rule and what it is measured with.
 
 A rule with metric ``drift_psi`` (see :mod:`stream.alerts.rules`) is measured by
-:func:`stream.insight.drift.window_drift` over its trailing window against the current
+:func:`stream.drift.window_drift` over its trailing window against the current
 model's drift reference, and then runs through the same state machine, events, outbox,
 silences and grouping as every other rule. The engine evaluates it on the clock only, at
 most every ``FINSENT_ALERTS__DRIFT_INTERVAL_S``: drift moves over hours, not per batch.
@@ -33,15 +33,17 @@ from core.db import session_scope
 from core.types import MARKET_KEY
 from stream.alerts.rules import DRIFT_METRIC, EACH, Measurement, Rule, measure_drift
 from stream.alerts.state import set_enabled, sync_rules
-from stream.insight.drift import (
+from stream.drift import (
     ALL_SOURCES,
     DRIFT_MIN_VOLUME,
     DRIFT_RULE,
     DriftReference,
     GroupDrift,
     load_vocabulary,
+    reference_path,
     window_drift,
 )
+from stream.registry import current_artifact_dir
 
 __all__ = [
     "BUILTIN_SOURCE",
@@ -89,8 +91,6 @@ class ModelDriftBasis:
         self._missing_logged: Path | None = None
 
     def __call__(self) -> DriftBasis | None:
-        from stream.insight.service import current_artifact_dir, reference_path
-
         path = reference_path(self.settings)
         artifact = current_artifact_dir(self.settings)
         try:
@@ -174,8 +174,6 @@ def follow_drift_reference(engine: Engine, settings: Settings) -> str | None:
     Only the rule finsent itself turned off is turned back on: one the operator disabled
     (`finsent alerts disable`, no reason stored) stays off.
     """
-    from stream.insight.service import reference_path
-
     with session_scope(engine) as session:
         row = session.scalars(
             select(AlertRuleRow).where(

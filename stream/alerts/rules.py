@@ -24,7 +24,7 @@ Nothing here does I/O: :func:`evaluate` takes a series of 1-minute buckets and t
 previous state of (rule, key) and returns the new state and its transitions, so the
 engine, the backtest and the tests all run the very same code.
 
-The metric ``drift_psi`` is model drift (``stream.insight.drift``), not a bucket sum: the
+The metric ``drift_psi`` is model drift (``stream.drift``), not a bucket sum: the
 largest population stability index of a source's (or, scope ``market``, of all sources')
 scores over the trailing ``window`` against the model's drift reference. Such a rule takes
 a ``threshold`` condition (``>=`` or ``>``); ``min_volume`` is the articles the window
@@ -72,7 +72,7 @@ from stream.alerts.routing import (
     routing_problems,
 )
 from stream.alerts.specs import _Strict
-from stream.insight.drift import GroupDrift
+from stream.drift import GroupDrift
 
 __all__ = [
     "BUCKET_S",
@@ -102,7 +102,7 @@ EACH: Final = "each"
 
 # article_count: every article of the key, whatever its sentiment ("unusual news volume")
 Metric = Literal["negative_share", "mean_score", "negative_count", "article_count", "drift_psi"]
-# model drift (stream.insight.drift): measured from scores on the clock, not from buckets
+# model drift (stream.drift): measured from scores on the clock, not from buckets
 DRIFT_METRIC: Final = "drift_psi"
 Direction = Literal["up", "down", "both"]
 Channel = Literal["email", "slack", "webhook", "inbox"]

@@ -4,7 +4,7 @@
   shipped S&P 500 default ``sp500.csv``);
 - ``tagger``: cashtags, exchange tickers, names and aliases with spans and case rules;
   ``relevance``: how much an article is about each entity;
-- ``sentiment``: entity-level sentiment (``sentiment_train`` trains it on SEntFiN);
+- ``sentiment``: entity-level sentiment (``models.entity_sentiment`` trains it on SEntFiN);
 - ``novelty``: MinHash/LSH near-duplicate stories, durable in PostgreSQL;
 - ``cli``: ``finsent entities``.
 """

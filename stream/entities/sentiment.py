@@ -6,7 +6,7 @@ the ONNX student in production, the lexicon as a stand-in):
 - ``clause``: classify the clause around the entity (split on ``, ; : | as but while``)
   instead of the whole headline, and blend it with the headline's verdict;
 - ``model``: a small linear model trained on SEntFiN's entity labels
-  (:mod:`stream.entities.sentiment_train`). Its features are the entity's marked
+  (:mod:`models.entity_sentiment`). Its features are the entity's marked
   context (words before and after it, its clause, the headline, with every entity name
   replaced by a placeholder so it learns roles, not names: "X downgrades Y" makes X
   neutral and Y negative) plus the classifier's probabilities for the headline and the

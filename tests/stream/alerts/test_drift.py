@@ -21,7 +21,7 @@ from stream.alerts.drift import (
 from stream.alerts.engine import AlertEngine
 from stream.alerts.notify import Dispatcher
 from stream.alerts.state import add_silence, set_enabled, sync_rules
-from stream.insight.drift import DRIFT_RULE, DriftReference
+from stream.drift import DRIFT_RULE, DriftReference
 from tests.stream.alerts.conftest import SLACK_PATH, WEBHOOK_PATH, HttpReceiver, SmtpServer
 from tests.stream.alerts.helpers import alert_settings, now_utc, rows, write_scored
 

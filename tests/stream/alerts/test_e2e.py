@@ -143,7 +143,7 @@ def test_drift_through_the_worker_raises_the_built_in_model_drift_alert(
     """The worker stores the built-in drift rule beside the example rules, and its clock
     measures the scores it wrote against the model's drift reference: a source whose
     news is all bad (the reference expects mostly neutral) is announced once."""
-    from stream.insight.drift import DRIFT_RULE, DriftReference
+    from stream.drift import DRIFT_RULE, DriftReference
 
     registry = tmp_path / "models"
     registry.mkdir()

@@ -17,7 +17,7 @@ from stream.alerts.rules import (
     evaluate_drift,
     parse_rules,
 )
-from stream.insight.drift import GroupDrift
+from stream.drift import GroupDrift
 
 BASE = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ def test_public_names_are_pinned() -> None:
 def test_the_worker_path_imports_neither_torch_nor_training_code() -> None:
     code = (
         "import sys, stream.worker; "
-        "print(sorted(m for m in ('torch', 'models.data', 'stream.entities.sentiment_train') "
+        "print(sorted(m for m in ('torch', 'models.data', 'models.entity_sentiment') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

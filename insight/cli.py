@@ -77,7 +77,7 @@ def explain(
 ) -> None:
     """The words that pushed the sentiment and the topic most (occlusion over the
     current model, bounded by FINSENT_MODEL__EXPLAIN_MAX_WORDS / _BUDGET_S)."""
-    from stream.insight.service import explain_article, explain_text
+    from insight.service import explain_article, explain_text
 
     settings = get_settings()
     if article_id is None and text is None:
@@ -132,7 +132,7 @@ def label(
     note: Annotated[str | None, typer.Option(help="free text kept with the label")] = None,
 ) -> None:
     """Label an article's sentiment and/or topic (stored with who and when)."""
-    from stream.insight.feedback import add_label
+    from insight.feedback import add_label
 
     if sentiment is None and topic is None:
         raise typer.BadParameter("give --sentiment and/or --topic")
@@ -152,7 +152,7 @@ def label(
 @labels_app.command("list")
 def labels_list(limit: Annotated[int, typer.Option()] = 50) -> None:
     """The labels in force (newest per article and task)."""
-    from stream.insight.feedback import labels_in_force
+    from insight.feedback import labels_in_force
 
     engine = _run(_engine)
     try:
@@ -180,7 +180,7 @@ def labels_export(
     split: Annotated[str | None, typer.Option(help="only train or holdout rows")] = None,
 ) -> None:
     """Write the labels in force as a training CSV (text,label,topic,...)."""
-    from stream.insight.feedback import export_csv
+    from insight.feedback import export_csv
 
     engine = _run(_engine)
     try:
@@ -197,7 +197,7 @@ def drift_show(
     check: Annotated[bool, typer.Option(help="exit 1 when the model-drift rule fires")] = False,
 ) -> None:
     """Per day and source: label shares, confidence, unknown words, PSI; drift alerts."""
-    from stream.insight.service import drift_report
+    from insight.service import drift_report
 
     engine = _run(_engine)
     try:
@@ -250,11 +250,12 @@ def drift_reference(
     store the statistics as its drift reference."""
     import random
 
+    from insight.service import current_classifier
     from models.data import DEFAULT_DATA_DIR
+    from models.retrain import fixed_test_sets
     from models.splits import DEFAULT_SPLITS
-    from stream.insight.drift import load_vocabulary, reference_from_texts
-    from stream.insight.retrain import fixed_test_sets
-    from stream.insight.service import current_artifact_dir, current_classifier, registry_for
+    from stream.drift import load_vocabulary, reference_from_texts
+    from stream.registry import current_artifact_dir, registry_for
 
     settings = get_settings()
     sets = _run(
@@ -302,10 +303,10 @@ def explain_check(
     (p(label) -0.1) the prediction, against deleting k random words."""
     import random
 
+    from insight.explain import deletion_check
+    from insight.service import current_classifier
     from models.data import DEFAULT_DATA_DIR
     from models.splits import DEFAULT_SPLITS, SplitFile, eval_sets
-    from stream.insight.explain import deletion_check
-    from stream.insight.service import current_classifier
 
     settings = get_settings()
     if artifact is not None:

@@ -1,6 +1,6 @@
 """`finsent model retrain` on a tiny student: analysts' labels reach the training data,
 the candidate is exported, both models are judged on the same sets, a decision is
-recorded (promotion rules themselves: test_units)."""
+recorded (promotion rules themselves: test_promote)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from stream.insight.feedback import add_label, labels_in_force, split_of
-from stream.insight.registry import ModelRegistry
-from stream.insight.retrain import RetrainConfig, augmented_splits, retrain
+from insight.feedback import add_label, labels_in_force, split_of
+from models.retrain import RetrainConfig, augmented_splits, retrain
 from stream.lexicon import LexiconClassifier
-from tests.stream.insight.test_feedback_drift_db import _articles
+from stream.registry import ModelRegistry
+from tests.insight.test_feedback_drift_db import _articles
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

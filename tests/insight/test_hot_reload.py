@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from stream.insight.registry import ModelRegistry
+from stream.registry import ModelRegistry
 from tests.factories import article_payload, count, publish, start_worker, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -20,9 +20,17 @@ from typing import Any
 
 import platformdirs
 
-from core.config import ModelSettings
+from core.config import ModelSettings, Settings
 
-__all__ = ["CURRENT_FILE", "HISTORY_FILE", "ModelRegistry", "RegistryEntry", "registry_dir"]
+__all__ = [
+    "CURRENT_FILE",
+    "HISTORY_FILE",
+    "ModelRegistry",
+    "RegistryEntry",
+    "current_artifact_dir",
+    "registry_dir",
+    "registry_for",
+]
 
 CURRENT_FILE = "current.json"
 HISTORY_FILE = "history.jsonl"
@@ -101,3 +109,19 @@ class ModelRegistry:
         if not path.is_file():
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def registry_for(settings: Settings) -> ModelRegistry:
+    return ModelRegistry(registry_dir(settings.model, settings.data_dir))
+
+
+def current_artifact_dir(settings: Settings) -> Path | None:
+    """The artifact the registry points at, else the configured one (None: lexicon)."""
+    entry = registry_for(settings).current()
+    if entry is not None:
+        return Path(entry.artifact_dir) if entry.artifact_dir else None
+    if settings.model.classifier == "lexicon":
+        return None
+    from export.runtime import configured_artifact_dir
+
+    return configured_artifact_dir(settings.model)

@@ -34,8 +34,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from core.classifier import Classification, Classifier
+from core.config import Settings
 from core.labels import SENTIMENT_LABELS
 from core.tables import Article, ArticleScore
+from stream.registry import current_artifact_dir, registry_for
 
 __all__ = [
     "ALL_SOURCES",
@@ -53,6 +55,7 @@ __all__ = [
     "load_vocabulary",
     "psi",
     "reference_from_texts",
+    "reference_path",
     "summarise",
     "window_drift",
 ]
@@ -394,3 +397,12 @@ def load_vocabulary(artifact_dir: Path | None) -> frozenset[str] | None:
         return None
     vocab = json.loads(path.read_text()).get("model", {}).get("vocab", {})
     return frozenset(w for w in vocab if not w.startswith("##") and w.isalpha())
+
+
+def reference_path(settings: Settings) -> Path:
+    """Where the current model's drift reference lives: beside its artifact, else (the
+    lexicon, or a read-only artifact) in the registry directory."""
+    artifact = current_artifact_dir(settings)
+    if artifact is not None and (artifact / REFERENCE_FILE).is_file():
+        return artifact / REFERENCE_FILE
+    return registry_for(settings).root / REFERENCE_FILE

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from core.db import session_scope
 from core.errors import ConfigError
 from core.tables import Article, ArticleScore
-from stream.insight.drift import DriftReference, daily_drift, drift_alerts
-from stream.insight.feedback import add_label, export_csv, labels_in_force, split_of
+from insight.feedback import add_label, export_csv, labels_in_force, split_of
+from stream.drift import DriftReference, daily_drift, drift_alerts
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core.classifier import Classification, Classifier
 from core.config import ModelSettings
-from stream.insight.registry import ModelRegistry, RegistryEntry
+from stream.registry import ModelRegistry, RegistryEntry
 
 __all__ = ["ReloadingClassifier", "load_entry", "reloading_classifier"]
 
@@ -47,7 +47,7 @@ def reloading_classifier(
     """The worker's classifier with ``hot_reload`` on: the registry's current model, or
     ``fallback`` (the statically configured one) until something is promoted."""
     from core.config import get_settings
-    from stream.insight.registry import registry_dir
+    from stream.registry import registry_dir
 
     registry = ModelRegistry(registry_dir(settings, get_settings().data_dir))
     log.info(

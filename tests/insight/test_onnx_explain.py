@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stream.insight.explain import deletion_check, explain
+from insight.explain import deletion_check, explain
 
 SAMPLE = 100
 

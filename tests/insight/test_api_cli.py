@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from core.config import ModelSettings, Settings
 from dashboard.api.insight_routes import router as insight_router
 from dashboard.server import create_api
-from stream.insight.drift import DriftReference
-from tests.stream.insight.test_feedback_drift_db import _articles
+from stream.drift import DriftReference
+from tests.insight.test_feedback_drift_db import _articles
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

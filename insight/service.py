@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,48 +14,29 @@ from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError
 from core.tables import Article
-from stream.insight.drift import (
-    REFERENCE_FILE,
+from insight.explain import Explanation, explain
+from insight.feedback import article_text
+from stream.drift import (
     DriftAlert,
     DriftReference,
     GroupDrift,
     daily_drift,
     drift_alerts,
     load_vocabulary,
+    reference_path,
 )
-from stream.insight.explain import Explanation, explain
-from stream.insight.feedback import article_text
-from stream.insight.registry import ModelRegistry, registry_dir
+from stream.registry import current_artifact_dir, registry_for
 
 __all__ = [
     "DriftReport",
-    "current_artifact_dir",
     "current_classifier",
     "drift_report",
     "explain_article",
     "explain_text",
-    "reference_path",
-    "registry_for",
 ]
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], Classifier] = {}
-
-
-def registry_for(settings: Settings) -> ModelRegistry:
-    return ModelRegistry(registry_dir(settings.model, settings.data_dir))
-
-
-def current_artifact_dir(settings: Settings) -> Path | None:
-    """The artifact the registry points at, else the configured one (None: lexicon)."""
-    entry = registry_for(settings).current()
-    if entry is not None:
-        return Path(entry.artifact_dir) if entry.artifact_dir else None
-    if settings.model.classifier == "lexicon":
-        return None
-    from export.runtime import configured_artifact_dir
-
-    return configured_artifact_dir(settings.model)
 
 
 def current_classifier(settings: Settings) -> Classifier:
@@ -74,7 +54,7 @@ def current_classifier(settings: Settings) -> Classifier:
         if key not in _cache:
             entry = registry.current()
             if entry is not None:
-                from stream.insight.reload import load_entry
+                from stream.reload import load_entry
 
                 clf = load_entry(entry, settings.model)
             else:
@@ -106,15 +86,6 @@ def explain_article(
             raise ConfigError(f"no article {article_id!r}")
         text = article_text(article.title, article.summary)
     return explain_text(settings, text, classifier)
-
-
-def reference_path(settings: Settings) -> Path:
-    """Where the current model's drift reference lives: beside its artifact, else (the
-    lexicon, or a read-only artifact) in the registry directory."""
-    artifact = current_artifact_dir(settings)
-    if artifact is not None and (artifact / REFERENCE_FILE).is_file():
-        return artifact / REFERENCE_FILE
-    return registry_for(settings).root / REFERENCE_FILE
 
 
 @dataclass(frozen=True)

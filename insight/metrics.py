@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 if TYPE_CHECKING:
-    from stream.insight.service import DriftReport
+    from insight.service import DriftReport
 
 __all__ = ["render"]
 

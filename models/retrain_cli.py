@@ -47,9 +47,10 @@ def retrain(
     held-out labels. Reloading workers (FINSENT_MODEL__HOT_RELOAD=true) pick it up."""
     from core.db import make_engine
     from core.services import resolve_database_url
-    from stream.insight.retrain import RetrainConfig
-    from stream.insight.retrain import retrain as run_retrain
-    from stream.insight.service import current_classifier, registry_for
+    from insight.service import current_classifier
+    from models.retrain import RetrainConfig
+    from models.retrain import retrain as run_retrain
+    from stream.registry import registry_for
 
     settings = get_settings()
     cfg = RetrainConfig(

@@ -2,7 +2,7 @@
 analysts' labels, export it, judge it against the current model, promote it or say why not.
 
 1. The analysts' labels in force are exported; the ``train`` slice (seeded hash of the
-   article id, :func:`stream.insight.feedback.split_of`) joins the training data as a
+   article id, :func:`insight.feedback.split_of`) joins the training data as a
    user source of an augmented copy of the fixed split file; the ``holdout`` slice is
    never trained on. Labelled texts that repeat a fixed test text are dropped.
 2. The student is trained by :func:`models.train.train` (hard labels + temperature-
@@ -12,11 +12,11 @@ analysts' labels, export it, judge it against the current model, promote it or s
    interface (what serves is what is judged) on the fixed test sets (macro-F1, an equal
    seeded sample per set when ``max_eval`` is set) and on the holdout (accuracy over
    its sentiment and topic labels).
-4. :func:`stream.insight.promote.decide`; on acceptance the registry pointer moves and
+4. :func:`models.promote.decide`; on acceptance the registry pointer moves and
    reloading workers swap between batches. Every decision goes to the registry history.
 
-torch and the models package are imported here only: a serving install never loads
-this module.
+torch and the training modules are imported inside the functions that need them; a
+serving install never loads this module (``finsent model retrain`` imports it lazily).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from sqlalchemy import Engine
 from core.classifier import Classifier
 from core.errors import ConfigError
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from stream.insight.feedback import LabelRecord, labels_in_force
-from stream.insight.promote import Decision, MetricReport, decide
-from stream.insight.registry import ModelRegistry
+from insight.feedback import LabelRecord, labels_in_force
+from models.promote import Decision, MetricReport, decide
+from stream.registry import ModelRegistry
 
 __all__ = [
     "LabelledTexts",
@@ -334,7 +334,7 @@ def retrain(
 
 def _write_reference(classifier: Classifier, artifact: Path, texts: Sequence[str]) -> None:
     """The drift reference of the new model, beside its artifact (validation texts)."""
-    from stream.insight.drift import load_vocabulary, reference_from_texts
+    from stream.drift import load_vocabulary, reference_from_texts
 
     if texts:
         reference_from_texts(classifier, texts, vocabulary=load_vocabulary(artifact)).save(artifact)

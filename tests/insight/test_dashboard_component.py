@@ -16,9 +16,9 @@ from dashboard.components.explanation import (
     save_label,
     word_colour,
 )
-from stream.insight.explain import explain
+from insight.explain import explain
 from stream.lexicon import LexiconClassifier
-from tests.stream.insight.test_feedback_drift_db import _articles
+from tests.insight.test_feedback_drift_db import _articles
 
 
 def _texts(node: Any) -> list[str]:
