@@ -22,6 +22,7 @@ from models.retrain_cli import app as retrain_app
 from stream.alerts.cli import app as alerts_app
 from stream.entities.cli import app as entities_app
 from stream.ingest.cli import app as ingest_app
+from stream.ingest.prices_cli import app as prices_app
 
 app = typer.Typer(
     name="finsent",
@@ -149,6 +150,11 @@ app.add_typer(
     alerts_app,
     name="alerts",
     help="Alert rules: list, add, validate, enable, disable, test, backtest, silence.",
+)
+app.add_typer(
+    prices_app,
+    name="prices",
+    help="Daily closing prices per ticker: import a CSV, drawn as returns on the ticker page.",
 )
 app.add_typer(
     entities_app,

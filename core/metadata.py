@@ -12,7 +12,13 @@ from core.tables import Base
 __all__ = ["TABLE_MODULES", "load_metadata"]
 
 # Subsystems map their own tables in their own modules, all on core.tables.Base.
-TABLE_MODULES = ("core.tables", "core.alert_tables", "core.entity_tables", "core.feedback_tables")
+TABLE_MODULES = (
+    "core.tables",
+    "core.alert_tables",
+    "core.entity_tables",
+    "core.feedback_tables",
+    "core.price_tables",
+)
 
 
 def load_metadata() -> MetaData:

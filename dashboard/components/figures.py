@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.components.theme import COLORS
+from dashboard.prices import ReturnPoint
 from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
 
 __all__ = [
@@ -82,19 +83,38 @@ def sentiment_figure(
     uirevision: str,
     title: str = "Sentiment index",
     height: int = 420,
+    returns: Sequence[ReturnPoint] = (),
 ) -> go.Figure:
-    """Mean signed score and negative share over time, volume below, alerts as markers."""
+    """Mean signed score and negative share over time, volume below, alerts as markers;
+    with ``returns`` (a ticker's imported prices) the return over the range in between."""
     if not points:
         return empty_figure("No articles in this range", height)
     x = [p.bucket_start for p in points]
+    volume_row = 3 if returns else 2
     fig = make_subplots(
-        rows=2,
+        rows=volume_row,
         cols=1,
         shared_xaxes=True,
-        row_heights=[0.72, 0.28],
+        row_heights=[0.58, 0.2, 0.22] if returns else [0.72, 0.28],
         vertical_spacing=0.04,
-        specs=[[{"secondary_y": True}], [{}]],
+        specs=[[{"secondary_y": True}], *[[{}]] * (volume_row - 1)],
     )
+    if returns:
+        fig.add_trace(
+            go.Scatter(
+                x=[r.day for r in returns],
+                y=[r.ret for r in returns],
+                customdata=[r.close for r in returns],
+                name="Return (daily close)",
+                mode="lines+markers",
+                line={"color": COLORS["price"], "width": 1.5, "shape": "hv"},
+                marker={"size": 4},
+                hovertemplate="%{y:+.1%} · close %{customdata:,.2f}<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+        fig.update_yaxes(title_text="Return", tickformat="+.0%", row=2, col=1)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -147,7 +167,7 @@ def sentiment_figure(
                 legendgroup="volume",
                 showlegend=True,
             ),
-            row=2,
+            row=volume_row,
             col=1,
         )
     fig.update_layout(barmode="stack", bargap=0.1)
@@ -169,7 +189,7 @@ def sentiment_figure(
         col=1,
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="Articles", row=2, col=1)
+    fig.update_yaxes(title_text="Articles", row=volume_row, col=1)
     _annotate_alerts(fig, alerts, x[0], x[-1])
     return _base_layout(fig, uirevision, height)
 

@@ -20,6 +20,7 @@ from dashboard.components.figures import GRAPH_CONFIG, sentiment_figure
 from dashboard.components.layout import card, kpi
 from dashboard.components.tables import alert_events_table, articles_table
 from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.prices import price_returns
 from dashboard.timerange import step_label
 
 __all__ = ["scope_layout"]
@@ -105,6 +106,7 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
         points = q.series(conn, kind, [key], rng)
         events = q.alert_events(conn, start=rng.start, end=rng.end, scope_kind=kind, scope_key=key)
         page = q.article_page(conn, filters, limit=ARTICLE_LIMIT)
+        returns = price_returns(conn, key, rng.start, rng.end) if kind == "ticker" else []
     total = sum(p.n_total for p in points)
     mean = sum(p.score_sum for p in points) / total if total else None
     share = sum(p.n_negative for p in points) / total if total else None
@@ -121,7 +123,12 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
     )
     return (
         sentiment_figure(
-            points, events, uirevision=f"{kind}:{key}|{controls.uirevision}", title=key, height=380
+            points,
+            events,
+            uirevision=f"{kind}:{key}|{controls.uirevision}",
+            title=key,
+            height=460 if returns else 380,
+            returns=returns,
         ),
         articles_table(page.rows, id="articles-table"),
         alert_events_table(events),

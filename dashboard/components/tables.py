@@ -264,14 +264,23 @@ def rules_table(rules: Sequence[RuleRow]) -> html.Table | html.Div:
                 html.Td(f"{r.scope_kind}:{'each' if r.scope_key == '*' else r.scope_key}"),
                 html.Td(fmt_time(r.last_evaluated_at), className="nowrap muted"),
                 html.Td(f"{r.n_firing} firing · {r.n_pending} pending"),
-            ]
+                html.Td(
+                    html.Button(
+                        "Disable" if r.enabled else "Enable",
+                        id={"type": "rule-toggle", "rule": r.name, "enable": not r.enabled},
+                        className="btn btn-small",
+                    )
+                ),
+            ],
+            id=f"rule-{r.id}",
         )
         for r in rules
     ]
     return _table(
-        ["Rule", "Enabled", "Severity", "Scope", "Last evaluation", "Now"],
+        ["Rule", "Enabled", "Severity", "Scope", "Last evaluation", "Now", ""],
         rows,
-        empty="No rules loaded",
+        id="rules-table",
+        empty="No rules loaded: add them below or with `finsent alerts add FILE`",
     )
 
 

@@ -18,6 +18,7 @@ COLORS = {
     "firing": "#dc2626",
     "resolved": "#16a34a",
     "pending": "#d97706",
+    "price": "#7c3aed",
 }
 SENTIMENT_COLORS = {k: COLORS[k] for k in ("negative", "neutral", "positive")}
 

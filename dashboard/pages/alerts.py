@@ -1,13 +1,15 @@
 """Alerts: firing and pending (acknowledge / silence), silences (create / expire), the inbox,
-recent transitions, the rules."""
+recent transitions, the rules (enable / disable, add or update from YAML)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import ConfigError
@@ -22,12 +24,32 @@ from dashboard.components.tables import (
     rules_table,
     silences_table,
 )
+from stream.alerts.rules import parse_rules
 from stream.alerts.silences import parse_matchers, silence_end
-from stream.alerts.state import add_silence, expire_silence, list_silences
+from stream.alerts.state import (
+    add_silence,
+    expire_silence,
+    list_silences,
+    set_enabled,
+    store_rule_file,
+)
+
+log = logging.getLogger(__name__)
 
 SILENCE_FOR = timedelta(hours=1)
 MAX_RULE_ID = 2**31 - 1  # PostgreSQL integer
 MAX_KEY_CHARS = 200
+MAX_RULE_NAME_CHARS = 200  # alert_rules.name: String(200)
+MAX_RULES_YAML_CHARS = 100_000
+RULES_PLACEHOLDER = """rules:
+  - name: oil-negative-share
+    scope: {kind: topic, key: "Energy | Oil"}
+    metric: negative_share
+    window: 30m
+    condition: {type: threshold, op: ">=", value: 0.6}
+    min_volume: 10
+    severity: warning
+    channels: [email]"""
 # what the silences table's columns take (created_by and a rule's name: String(200))
 MAX_FIELD_CHARS = {"matchers": 5_000, "rule": 200, "duration": 50, "creator": 200,
                    "comment": 2_000}  # fmt: skip
@@ -48,8 +70,31 @@ def layout(**_: Any) -> html.Div:
             ),
             card("Inbox", html.Div(id="alerts-inbox")),
             card("Recent transitions", html.Div(id="alerts-recent")),
-            card("Rules", html.Div(id="alerts-rules")),
+            card("Rules", html.Div(id="alerts-rules"), _rules_editor()),
+            dcc.Store(id="rules-saved", data=0),
         ]
+    )
+
+
+def _rules_editor() -> html.Details:
+    """Add or update rules as `finsent alerts add FILE` does, from YAML pasted here."""
+    return html.Details(
+        [
+            html.Summary("Add or update rules (YAML, as in a rules file)"),
+            html.Div(id="rules-flash", className="flash"),
+            html.Pre(id="rules-error", className="form-error", role="alert"),
+            dcc.Textarea(
+                id="rules-yaml", placeholder=RULES_PLACEHOLDER, rows=8, className="rules-yaml"
+            ),
+            html.Div(
+                [
+                    html.Button("Check", id="rules-check", className="btn"),
+                    html.Button("Save rules", id="rules-save", className="btn"),
+                ],
+                className="rules-buttons",
+            ),
+        ],
+        className="rules-editor",
     )
 
 
@@ -169,6 +214,8 @@ def _act() -> str:
     # a re-render adds buttons whose n_clicks is None: that is no click
     if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
         return ""
+    if trigger.get("type") == "rule-toggle":
+        return _toggle_rule(trigger)
     # the ids come from the browser: a forged callback may carry anything
     rule_id, key = trigger.get("rule"), trigger.get("key")
     if (
@@ -194,6 +241,59 @@ def _act() -> str:
     return f"Silenced {key} for 1 h"
 
 
+def _toggle_rule(trigger: dict[str, Any]) -> str:
+    name, enable = trigger.get("rule"), trigger.get("enable")
+    # the ids come from the browser: a forged callback may carry anything
+    if (
+        not isinstance(name, str)
+        or not 1 <= len(name) <= MAX_RULE_NAME_CHARS
+        or "\x00" in name
+        or not isinstance(enable, bool)
+    ):
+        return "That rule no longer exists."
+    try:
+        set_enabled(context.engine(), name, enable)
+    except ConfigError:
+        return "That rule no longer exists."
+    log.info("alert rule %r %s from the dashboard by %s", name,
+             "enabled" if enable else "disabled", context.current_user())  # fmt: skip
+    return f"{name} {'enabled' if enable else 'disabled'}"
+
+
+@callback(
+    Output("rules-flash", "children"),
+    Output("rules-error", "children"),
+    Output("rules-saved", "data"),
+    Input("rules-check", "n_clicks"),
+    Input("rules-save", "n_clicks"),
+    State("rules-yaml", "value"),
+    State("rules-saved", "data"),
+    prevent_initial_call=True,
+)
+def edit_rules(
+    _check: int | None, _save: int | None, yaml_text: Any, saved: Any
+) -> tuple[Any, ...]:
+    """Check pasted rules (errors name the line and field), or check and store them."""
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    if not isinstance(yaml_text, str) or not yaml_text.strip():
+        return "", "Paste one or more rules first.", dash.no_update
+    if len(yaml_text) > MAX_RULES_YAML_CHARS or "\x00" in yaml_text:
+        return "", f"At most {MAX_RULES_YAML_CHARS:,} characters of text.", dash.no_update
+    try:
+        loaded = parse_rules(yaml_text, filename="pasted rules")
+    except ConfigError as exc:
+        return "", str(exc), dash.no_update
+    names = ", ".join(r.name for r in loaded.rules)
+    if ctx.triggered_id != "rules-save":
+        return f"{len(loaded.rules)} valid rule(s): {names}", "", dash.no_update
+    user = context.current_user()
+    outcome = store_rule_file(context.engine(), loaded, source=f"dashboard ({user})")
+    log.info("alert rules stored from the dashboard by %s: %s", user, outcome)
+    done = "; ".join(f"{name}: {what}" for name, what in outcome.items())
+    return done, "", (saved if isinstance(saved, int) else 0) + 1
+
+
 @callback(
     Output("alerts-active", "children"),
     Output("alerts-recent", "children"),
@@ -202,11 +302,17 @@ def _act() -> str:
     Output("alerts-flash", "children"),
     Input({"type": "ack", "rule": ALL, "key": ALL}, "n_clicks"),
     Input({"type": "silence", "rule": ALL, "key": ALL}, "n_clicks"),
+    Input({"type": "rule-toggle", "rule": ALL, "enable": ALL}, "n_clicks"),
+    Input("rules-saved", "data"),
     *CONTROL_INPUTS,
     running=[(Output("tick", "disabled"), True, False)],
 )
 def refresh_alerts(
-    _acks: list[int | None], _silences: list[int | None], *values: Any
+    _acks: list[int | None],
+    _silences: list[int | None],
+    _toggles: list[int | None],
+    _saved: Any,
+    *values: Any,
 ) -> tuple[Any, ...]:
     flash = _act()
     rng = Controls.from_values(*values).time_range()

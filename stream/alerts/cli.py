@@ -61,20 +61,13 @@ def validate(file: FileArg) -> None:
 def add(file: FileArg) -> None:
     """Validate a rules file and store its rules (updating those with the same name) and
     its routing (receivers, route, inhibit_rules), which replaces the stored one."""
-    from stream.alerts.state import sync_routing, sync_rules
+    from stream.alerts.state import store_rule_file
 
     try:
         loaded = load_rules(file)
     except ConfigError as exc:
         raise fail(exc) from exc
-
-    def store(engine: Engine) -> dict[str, str]:
-        outcome = sync_rules(engine, loaded.rules, source_file=str(file))
-        if loaded.routing is not None:
-            outcome["routing"] = sync_routing(engine, loaded.routing, source_file=str(file))
-        return outcome
-
-    outcome = _run(store)
+    outcome = _run(lambda engine: store_rule_file(engine, loaded, source=str(file)))
     for name, what in outcome.items():
         typer.echo(f"{name}: {what}")
 

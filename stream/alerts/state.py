@@ -23,7 +23,7 @@ from core.alert_tables import (
 from core.db import session_scope
 from core.errors import ConfigError
 from stream.alerts.routing import RoutingSpec
-from stream.alerts.rules import EACH, Decision, KeyState, Rule
+from stream.alerts.rules import EACH, Decision, KeyState, Rule, RuleFile
 from stream.alerts.silences import Matcher, matchers_of
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "load_states",
     "lock_rule",
     "set_enabled",
+    "store_rule_file",
     "stored_rules",
     "sync_routing",
     "sync_rules",
@@ -113,6 +114,15 @@ def sync_routing(engine: Engine, routing: RoutingSpec, *, source_file: str | Non
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
     return "stored"
+
+
+def store_rule_file(engine: Engine, loaded: RuleFile, *, source: str) -> dict[str, str]:
+    """Store a validated rules file: its rules (updating those with the same name) and its
+    routing, which replaces the stored one. ``{name: outcome}``, plus ``routing`` if any."""
+    outcome = sync_rules(engine, loaded.rules, source_file=source)
+    if loaded.routing is not None:
+        outcome["routing"] = sync_routing(engine, loaded.routing, source_file=source)
+    return outcome
 
 
 def load_routing(session: Session) -> RoutingSpec | None:

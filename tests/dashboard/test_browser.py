@@ -111,6 +111,45 @@ def test_drilldown_click_shows_the_tickers_articles(duo, seeded: Seeded) -> None
     _screenshot(duo, "drilldown.png", height=1500)
 
 
+def _trace_names(duo) -> list[str]:
+    return duo.driver.execute_script(
+        "return document.querySelector('#scope-chart .js-plotly-plot').data.map(t => t.name);"
+    )
+
+
+def test_imported_prices_show_as_returns_under_the_tickers_sentiment(
+    duo, seeded_db: tuple[Engine, Seeded]
+) -> None:
+    from stream.ingest.prices import PricePoint, store_prices
+
+    db, seeded = seeded_db
+    today = seeded.now.date()
+    closes = {today - timedelta(days=d): 100.0 + d for d in range(10)}  # falling to today
+    store_prices(
+        db, [PricePoint(ticker="MSFT", day=d, close=c) for d, c in closes.items()], source="t"
+    )
+    base = closes[today - timedelta(days=2)]  # the last close before the 24 h range
+    expected = [
+        round(closes[d] / base - 1, 6) for d in sorted(closes) if d >= today - timedelta(days=1)
+    ]
+    duo.driver.get(f"{duo.server_url}/ticker?symbol=MSFT")
+    duo.wait_for_text_to_equal("#scope-key", "MSFT", timeout=TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while "Return (daily close)" not in (names := _trace_names(duo) or []):
+        assert time.monotonic() < deadline, f"no return trace in {names}"
+        time.sleep(0.2)
+    shown = duo.driver.execute_script(
+        "return document.querySelector('#scope-chart .js-plotly-plot').data"
+        ".find(t => t.name === 'Return (daily close)').y;"
+    )
+    assert [round(y, 6) for y in shown] == expected and expected[-1] < 0
+
+    duo.driver.get(f"{duo.server_url}/ticker?symbol=NVDA")  # no prices: no return panel
+    duo.wait_for_text_to_equal("#scope-key", "NVDA", timeout=TIMEOUT)
+    duo.wait_for_element("#articles-table tbody tr", timeout=TIMEOUT)
+    assert "Return (daily close)" not in _trace_names(duo)
+
+
 def sorted_newest(seeded: Seeded, titles: list[str]) -> list[str]:
     order = {t: when for when, t in seeded.aapl}
     return sorted(titles, key=lambda t: order[t], reverse=True)

@@ -100,21 +100,24 @@ def _callback_request(
     }
 
 
-def _silence_callback(server: _Server, rule: object, key: object) -> dict[str, Any]:
-    """The request Dash's renderer sends when a silence button is clicked."""
+def _alerts_click(server: _Server, forged_id: dict[str, object]) -> dict[str, Any]:
+    """The request Dash's renderer sends when a button of the alerts page's tables (a
+    silence, acknowledge or rule-toggle button, by ``forged_id["type"]``) is clicked."""
     deps = httpx.get(f"{server.url}/_dash-dependencies").json()
     [spec] = [d for d in deps if "alerts-flash" in d["output"]]
-    forged_id = {"type": "silence", "rule": rule, "key": key}
     inputs: list[Any] = []
     for item in spec["inputs"]:
         if isinstance(item["id"], str) and item["id"].startswith("{"):
             kind = json.loads(item["id"])["type"]
-            inputs.append(
-                [{"id": forged_id, "property": "n_clicks", "value": 1}] if kind == "silence" else []
-            )
+            clicked = [{"id": forged_id, "property": "n_clicks", "value": 1}]
+            inputs.append(clicked if kind == forged_id["type"] else [])
         else:
             inputs.append({"id": item["id"], "property": item["property"], "value": None})
     return _callback_request(spec, inputs, [], _prop_id(forged_id))
+
+
+def _silence_callback(server: _Server, rule: object, key: object) -> dict[str, Any]:
+    return _alerts_click(server, {"type": "silence", "rule": rule, "key": key})
 
 
 @pytest.mark.parametrize(
@@ -130,6 +133,26 @@ def test_forged_silence_callbacks_are_refused_not_500(
     assert response.status_code == 200, response.text[:500]
     assert "no longer exists" in response.text
     assert _count(db, "SELECT count(*) FROM silences") == before
+
+
+@pytest.mark.parametrize(
+    ("name", "enable"),
+    [("R" * 5_000, False), ("ticker-negative-spike", "no"), ("no-such-rule", False), (7, True)],
+)
+def test_forged_rule_toggles_are_refused_not_500(
+    server: _Server, db: Engine, name: object, enable: object
+) -> None:
+    rules = "SELECT string_agg(name || enabled::text, ',' ORDER BY name) FROM alert_rules"
+    with db.connect() as conn:
+        before = conn.execute(text(rules)).scalar_one()
+    body = _alerts_click(server, {"type": "rule-toggle", "rule": name, "enable": enable})
+    response = httpx.post(f"{server.url}/_dash-update-component", json=body, timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["response"]["alerts-flash"]["children"] == (
+        "That rule no longer exists."
+    )
+    with db.connect() as conn:
+        assert conn.execute(text(rules)).scalar_one() == before
 
 
 def test_a_callback_from_another_origin_is_refused(server: _Server, db: Engine) -> None:
@@ -246,6 +269,44 @@ def test_silences_are_created_and_expired_only_with_the_login(db: Engine) -> Non
             assert _silences_error(response) == ""
             over = "SELECT max(id) FROM silences WHERE ends_at <= now()"
             assert _count(db, over) == made
+    finally:
+        create_server(db)  # the Dash app is a per-process singleton: leave it open again
+
+
+def _save_rules_callback(server: _Server, yaml_text: str, auth: httpx.Auth) -> dict[str, Any]:
+    """The request Dash's renderer sends when the rules editor's Save button is clicked."""
+    deps = httpx.get(f"{server.url}/_dash-dependencies", auth=auth).json()
+    [spec] = [d for d in deps if "rules-flash" in d["output"]]
+    inputs = [
+        {"id": i["id"], "property": "n_clicks", "value": 1 if i["id"] == "rules-save" else None}
+        for i in spec["inputs"]
+    ]
+    values = {"rules-yaml": yaml_text, "rules-saved": 0}
+    state = [{"id": i["id"], "property": i["property"], "value": values[i["id"]]}
+             for i in spec["state"]]  # fmt: skip
+    return _callback_request(spec, inputs, state, "rules-save.n_clicks")
+
+
+def test_rules_are_stored_from_the_ui_only_with_the_login(db: Engine) -> None:
+    auth = AuthConfig(username="analyst", password=PASSWORD)
+    login = httpx.BasicAuth("analyst", PASSWORD)
+    pasted = (
+        "- name: ui-rule\n  scope: {kind: market}\n  metric: negative_share\n"
+        "  window: 15m\n  condition: {type: threshold, op: '>=', value: 0.7}\n"
+    )
+    stored = "SELECT source_file FROM alert_rules WHERE name = 'ui-rule'"
+    try:
+        with _Server(secured(create_server(db, auth), auth, bind_host="127.0.0.1")) as server:
+            url = f"{server.url}/_dash-update-component"
+            body = _save_rules_callback(server, pasted, login)
+            assert httpx.post(url, json=body, timeout=30).status_code == 401
+            with db.connect() as conn:
+                assert conn.execute(text(stored)).scalar_one_or_none() is None
+            response = httpx.post(url, json=body, auth=login, timeout=30)
+            assert response.status_code == 200, response.text[:500]
+            assert response.json()["response"]["rules-flash"]["children"] == "ui-rule: added"
+            with db.connect() as conn:
+                assert conn.execute(text(stored)).scalar_one() == "dashboard (analyst)"
     finally:
         create_server(db)  # the Dash app is a per-process singleton: leave it open again
 
