@@ -54,9 +54,7 @@ def test_a_ticker_column_and_timestamps_are_read() -> None:
         ("date,close\n", "AAPL", "p.csv: rows: no price in the file"),
     ],
 )
-def test_bad_files_name_the_line_and_field(
-    content: str, ticker: str | None, expected: str
-) -> None:
+def test_bad_files_name_the_line_and_field(content: str, ticker: str | None, expected: str) -> None:
     with pytest.raises(PriceFileError) as caught:
         parse_prices(content, "p.csv", ticker=ticker)
     assert expected in str(caught.value)
