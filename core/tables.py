@@ -75,7 +75,7 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_published_at", "source", "published_at"),
-        # headline search (dashboard/search.py repeats these expressions exactly)
+        # headline search (dashboard/queries/search.py repeats these expressions exactly)
         Index(
             "ix_articles_title_fts", text("to_tsvector('english', title)"), postgresql_using="gin"
         ),
