@@ -13,11 +13,11 @@ from sqlalchemy import Engine, select
 from core.entity_tables import ArticleSignature, Story
 from core.tables import Article, ArticleEntity
 
-__all__ = ["ClusterArticle", "StoryRow", "article_entities", "recent_stories", "story_cluster"]
+__all__ = ["ClusterArticle", "StorySummary", "article_entities", "recent_stories", "story_cluster"]
 
 
 @dataclass(frozen=True, slots=True)
-class StoryRow:
+class StorySummary:
     id: str
     title: str
     first_published_at: datetime
@@ -35,7 +35,7 @@ class ClusterArticle:
     novelty: float | None
 
 
-def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> list[StoryRow]:
+def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> list[StorySummary]:
     stmt = (
         select(Story)
         .where(Story.n_articles >= min_articles)
@@ -44,7 +44,7 @@ def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> li
     )
     with engine.connect() as conn:
         return [
-            StoryRow(r.id, r.title, r.first_published_at, r.last_published_at, r.n_articles)
+            StorySummary(r.id, r.title, r.first_published_at, r.last_published_at, r.n_articles)
             for r in conn.execute(stmt)
         ]
 
