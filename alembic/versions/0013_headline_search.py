@@ -10,7 +10,7 @@ Create Date: 2026-12-20 11:00:00
 - ``ix_articles_title_trgm``: GIN trigram index on ``lower(title)``, for the similarity
   fallback on short or misspelled queries.
 
-Expression indexes: the models (core/tables.py) do not declare them; autogenerate skips
+Expression indexes: the models (core/tables/) do not declare them; autogenerate skips
 expression indexes.
 """
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, update
 
-from core.alert_tables import AlertStateRow, SilenceRow
+from core.tables.alerts import AlertStateRow, SilenceRow
 
 __all__ = ["acknowledge", "silence"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, func, select
 
-from core.alert_tables import AlertEventRow, AlertRuleRow, AlertStateRow, SilenceRow
+from core.tables.alerts import AlertEventRow, AlertRuleRow, AlertStateRow, SilenceRow
 from stream.alerts.silences import alert_labels, covers
 
 __all__ = [

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from core.tables import Article, ArticleEntity, ArticleScore
+from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
 
 __all__ = ["ArticleDetail", "EntityMention", "ScoreVersion", "article_detail"]
 
@@ -60,7 +60,7 @@ class ArticleDetail(BaseModel):
 
 
 def article_detail(conn: Connection, article_id: str) -> ArticleDetail | None:
-    a = conn.execute(select(Article).where(Article.id == article_id)).one_or_none()
+    a = conn.execute(select(ArticleRow).where(ArticleRow.id == article_id)).one_or_none()
     if a is None:
         return None
     scores = [
@@ -77,9 +77,9 @@ def article_detail(conn: Connection, article_id: str) -> ArticleDetail | None:
             scored_at=r.scored_at,
         )
         for r in conn.execute(
-            select(ArticleScore)
-            .where(ArticleScore.article_id == article_id)
-            .order_by(ArticleScore.scored_at.desc())
+            select(ArticleScoreRow)
+            .where(ArticleScoreRow.article_id == article_id)
+            .order_by(ArticleScoreRow.scored_at.desc())
         )
     ]
     entities = [
@@ -91,9 +91,9 @@ def article_detail(conn: Connection, article_id: str) -> ArticleDetail | None:
             sentiment=r.sentiment,
         )
         for r in conn.execute(
-            select(ArticleEntity)
-            .where(ArticleEntity.article_id == article_id)
-            .order_by(ArticleEntity.relevance.desc(), ArticleEntity.ticker)
+            select(ArticleEntityRow)
+            .where(ArticleEntityRow.article_id == article_id)
+            .order_by(ArticleEntityRow.relevance.desc(), ArticleEntityRow.ticker)
         )
     ]
     return ArticleDetail(

@@ -22,7 +22,8 @@ from sqlalchemy import (
     tuple_,
 )
 
-from core.tables import Article, ArticleEntity, ArticleScore, SentimentBucket
+from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
+from core.tables.buckets import SentimentBucketRow
 from dashboard.queries.scopes import ScopeKind
 
 __all__ = [
@@ -100,9 +101,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 def _latest_score() -> Any:
     # one article may have a score per model version; lists show the newest verdict
     return (
-        select(ArticleScore)
-        .where(ArticleScore.article_id == Article.id)
-        .order_by(ArticleScore.scored_at.desc())
+        select(ArticleScoreRow)
+        .where(ArticleScoreRow.article_id == ArticleRow.id)
+        .order_by(ArticleScoreRow.scored_at.desc())
         .limit(1)
         .lateral("s")
     )
@@ -110,8 +111,8 @@ def _latest_score() -> Any:
 
 def _tickers_of() -> Any:
     return (
-        select(func.array_agg(ArticleEntity.ticker))
-        .where(ArticleEntity.article_id == Article.id)
+        select(func.array_agg(ArticleEntityRow.ticker))
+        .where(ArticleEntityRow.article_id == ArticleRow.id)
         .scalar_subquery()
     )
 
@@ -126,11 +127,11 @@ def article_select(
     """The statement behind :func:`article_page` (newest first, ``limit + 1`` rows)."""
     s = _latest_score()
     stmt = select(
-        Article.id,
-        Article.source,
-        Article.url,
-        Article.title,
-        Article.published_at,
+        ArticleRow.id,
+        ArticleRow.source,
+        ArticleRow.url,
+        ArticleRow.title,
+        ArticleRow.published_at,
         s.c.sentiment,
         s.c.p_negative,
         s.c.p_neutral,
@@ -140,14 +141,14 @@ def article_select(
         s.c.model_name,
         s.c.model_version,
         _tickers_of().label("tickers"),
-    ).select_from(Article.__table__.outerjoin(s, literal(True)))
+    ).select_from(ArticleRow.__table__.outerjoin(s, literal(True)))
     conditions = []
     if filters.start is not None:
-        conditions.append(Article.published_at >= filters.start)
+        conditions.append(ArticleRow.published_at >= filters.start)
     if filters.end is not None:
-        conditions.append(Article.published_at < filters.end)
+        conditions.append(ArticleRow.published_at < filters.end)
     if filters.sources:
-        conditions.append(Article.source.in_(list(filters.sources)))
+        conditions.append(ArticleRow.source.in_(list(filters.sources)))
     if filters.topics:
         conditions.append(s.c.topic.in_(list(filters.topics)))
     if filters.sentiments:
@@ -155,23 +156,25 @@ def article_select(
     if filters.tickers:
         conditions.append(
             exists().where(
-                ArticleEntity.article_id == Article.id,
-                ArticleEntity.ticker.in_(list(filters.tickers)),
+                ArticleEntityRow.article_id == ArticleRow.id,
+                ArticleEntityRow.ticker.in_(list(filters.tickers)),
             )
         )
     if filters.text:
         pattern = f"%{_like_escape(filters.text)}%"
         conditions.append(
             or_(
-                Article.title.ilike(pattern, escape="\\"),
-                and_(Article.summary.is_not(None), Article.summary.ilike(pattern, escape="\\")),
+                ArticleRow.title.ilike(pattern, escape="\\"),
+                and_(
+                    ArticleRow.summary.is_not(None), ArticleRow.summary.ilike(pattern, escape="\\")
+                ),
             )
         )
     if cursor is not None:
-        conditions.append(tuple_(Article.published_at, Article.id) < tuple_(*cursor))
+        conditions.append(tuple_(ArticleRow.published_at, ArticleRow.id) < tuple_(*cursor))
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    return stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit + 1)
+    return stmt.order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc()).limit(limit + 1)
 
 
 def _narrowed_start(
@@ -195,7 +198,7 @@ def _narrowed_start(
     )
     if scope is None:
         return None
-    b = SentimentBucket
+    b = SentimentBucketRow
     stmt = (
         select(b.bucket_start, func.sum(b.n_total))
         .where(b.scope_kind == scope[0], b.scope_key.in_(list(scope[1])), b.width_s == 86400)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, func, literal, select
 
-from core.tables import Article, DeadLetterRow, SentimentBucket, WorkerStatus
+from core.tables.articles import ArticleRow
+from core.tables.buckets import SentimentBucketRow
+from core.tables.worker import DeadLetterRow, WorkerStatusRow
 from core.types import MARKET_KEY
 
 __all__ = ["Health", "SourceSeen", "WorkerHealth", "health"]
@@ -51,7 +53,7 @@ class Health(BaseModel):
 
 def health(conn: Connection, *, now: datetime | None = None) -> Health:
     now = now or datetime.now(UTC)
-    w = WorkerStatus
+    w = WorkerStatusRow
     workers = [
         WorkerHealth.model_validate(row._mapping)
         for row in conn.execute(
@@ -74,20 +76,20 @@ def health(conn: Connection, *, now: datetime | None = None) -> Health:
     # the sources come from the daily buckets (a few hundred rows), then one index probe
     # each on (source, published_at): no scan of the articles table
     known = (
-        select(SentimentBucket.scope_key.label("source"))
+        select(SentimentBucketRow.scope_key.label("source"))
         .distinct()
-        .where(SentimentBucket.scope_kind == "source", SentimentBucket.width_s == 86400)
+        .where(SentimentBucketRow.scope_kind == "source", SentimentBucketRow.width_s == 86400)
         .subquery("known")
     )
     last = (
-        select(func.max(Article.published_at).label("published"))
-        .where(Article.source == known.c.source)
+        select(func.max(ArticleRow.published_at).label("published"))
+        .where(ArticleRow.source == known.c.source)
         .lateral("last")
     )
     latest_ingest = (
-        select(Article.ingested_at.label("ingested"))
-        .where(Article.source == known.c.source)
-        .order_by(Article.published_at.desc())
+        select(ArticleRow.ingested_at.label("ingested"))
+        .where(ArticleRow.source == known.c.source)
+        .order_by(ArticleRow.published_at.desc())
         .limit(1)
         .lateral("ing")
     )
@@ -100,11 +102,11 @@ def health(conn: Connection, *, now: datetime | None = None) -> Health:
         )
     ]
     recent = conn.execute(
-        select(func.coalesce(func.sum(SentimentBucket.n_total), 0)).where(
-            SentimentBucket.scope_kind == "market",
-            SentimentBucket.scope_key == MARKET_KEY,
-            SentimentBucket.width_s == 60,
-            SentimentBucket.bucket_start >= now - timedelta(minutes=5),
+        select(func.coalesce(func.sum(SentimentBucketRow.n_total), 0)).where(
+            SentimentBucketRow.scope_kind == "market",
+            SentimentBucketRow.scope_key == MARKET_KEY,
+            SentimentBucketRow.width_s == 60,
+            SentimentBucketRow.bucket_start >= now - timedelta(minutes=5),
         )
     ).scalar_one()
     return Health(

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, func, select
 
-from core.tables import SentimentBucket
+from core.tables.buckets import SentimentBucketRow
 from dashboard.queries.scopes import ScopeKind
 from dashboard.queries.series import bucket_slot
 from dashboard.timerange import TimeRange
@@ -33,7 +33,7 @@ def heatmap(
     conn: Connection, scope_kind: ScopeKind, rng: TimeRange, keys: Sequence[str] = ()
 ) -> list[HeatCell]:
     """Negative share per key and step."""
-    b = SentimentBucket
+    b = SentimentBucketRow
     slot = bucket_slot(rng.step_s).label("slot")
     stmt = (
         select(b.scope_key, slot, func.sum(b.n_total), func.sum(b.n_negative))

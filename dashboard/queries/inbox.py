@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from core.alert_tables import NotificationRow
+from core.tables.alerts import NotificationRow
 
 __all__ = ["InboxMessage", "inbox"]
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, func, select
 
-from core.tables import SentimentBucket
+from core.tables.buckets import SentimentBucketRow
 from dashboard.queries.scopes import ScopeKind
 from dashboard.timerange import TimeRange
 
@@ -51,7 +51,7 @@ def movers(
     whole UTC days (daily buckets): a ranking needs totals, not shape, and 200 tickers x
     60 days of hourly buckets would be 288,000 rows (~150 ms) instead of 12,000.
     """
-    b = SentimentBucket
+    b = SentimentBucketRow
     width = 86400 if rng.span >= timedelta(days=7) else rng.width_s
     prev_start = rng.start - rng.span
     current = b.bucket_start >= rng.start

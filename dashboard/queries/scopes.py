@@ -8,7 +8,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
-from core.tables import SentimentBucket
+from core.tables.buckets import SentimentBucketRow
 
 __all__ = ["ScopeKind", "normalise_tickers", "scope_keys"]
 
@@ -22,7 +22,7 @@ def normalise_tickers(keys: Sequence[str]) -> list[str]:
 
 def scope_keys(conn: Connection, scope_kind: ScopeKind, since: datetime) -> list[str]:
     """Keys seen since ``since`` (filter options), read from the daily buckets."""
-    b = SentimentBucket
+    b = SentimentBucketRow
     stmt = (
         select(b.scope_key)
         .distinct()

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlalchemy import Connection, DateTime, Interval, Select, bindparam, func, literal, select
 
-from core.tables import SentimentBucket
+from core.tables.buckets import SentimentBucketRow
 from core.types import MARKET_KEY
 from dashboard.queries.scopes import ScopeKind
 from dashboard.timerange import TimeRange
@@ -61,7 +61,7 @@ def bucket_slot(step_s: int) -> Any:
     # number of stored buckets
     return func.date_bin(
         bindparam("step", timedelta(seconds=step_s), type_=Interval),
-        SentimentBucket.bucket_start,
+        SentimentBucketRow.bucket_start,
         literal(EPOCH, DateTime(timezone=True)),
         type_=DateTime(timezone=True),
     )
@@ -69,7 +69,7 @@ def bucket_slot(step_s: int) -> Any:
 
 def series_select(scope_kind: ScopeKind, keys: Sequence[str], rng: TimeRange) -> Select[Any]:
     """The statement behind :func:`series` (the benchmark EXPLAINs it)."""
-    b = SentimentBucket
+    b = SentimentBucketRow
     slot = bucket_slot(rng.step_s).label("slot")
     key_filter = b.scope_key == keys[0] if len(keys) == 1 else b.scope_key.in_(list(keys))
     return (

@@ -14,7 +14,7 @@ from core.classifier import Classifier
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError
-from core.tables import Article
+from core.tables.articles import ArticleRow
 from stream.insight.drift import (
     REFERENCE_FILE,
     DriftAlert,
@@ -101,7 +101,7 @@ def explain_article(
     engine: Engine, settings: Settings, article_id: str, classifier: Classifier | None = None
 ) -> Explanation:
     with session_scope(engine) as session:
-        article = session.get(Article, article_id)
+        article = session.get(ArticleRow, article_id)
         if article is None:
             raise ConfigError(f"no article {article_id!r}")
         text = article_text(article.title, article.summary)
