@@ -8,8 +8,8 @@ from sqlalchemy import engine_from_config, pool
 
 from alembic import context
 from core.config import get_settings
-from core.metadata import load_metadata
 from core.services import resolve_database_url
+from core.tables.metadata import load_metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -13,7 +13,8 @@ from core.config import Settings
 from core.db import make_engine
 from core.errors import FinsentError
 from core.services import resolve_database_url, resolve_kafka
-from core.tables import Article, DeadLetterRow, WorkerStatus
+from core.tables.articles import ArticleRow
+from core.tables.worker import DeadLetterRow, WorkerStatusRow
 
 __all__ = ["print_status"]
 
@@ -61,7 +62,7 @@ def print_status(settings: Settings, console: Console | None = None) -> bool:
                 title="Workers",
             )
             for w in conn.execute(
-                select(WorkerStatus).order_by(WorkerStatus.updated_at.desc())
+                select(WorkerStatusRow).order_by(WorkerStatusRow.updated_at.desc())
             ).all():
                 row = w[0] if not hasattr(w, "worker_id") else w
                 workers.add_row(
@@ -77,11 +78,11 @@ def print_status(settings: Settings, console: Console | None = None) -> bool:
             dead = conn.execute(select(func.count()).select_from(DeadLetterRow)).scalar_one()
             console.print(f"Dead letters: {dead}")
             sources = Table("source", "articles", "last article", title="Sources")
-            query = select(Article.source, func.count(), func.max(Article.ingested_at)).group_by(
-                Article.source
-            )
+            query = select(
+                ArticleRow.source, func.count(), func.max(ArticleRow.ingested_at)
+            ).group_by(ArticleRow.source)
             for source, n, last in conn.execute(
-                query.order_by(func.max(Article.ingested_at).desc())
+                query.order_by(func.max(ArticleRow.ingested_at).desc())
             ):
                 sources.add_row(source, str(n), _ago(last))
             console.print(sources)

@@ -36,7 +36,11 @@ sys.path.insert(0, str(REPO))
 
 from core import migrate  # noqa: E402
 from core.config import Settings  # noqa: E402
-from dashboard import queries as q  # noqa: E402
+from dashboard.queries.articles import ArticleFilters, article_page  # noqa: E402
+from dashboard.queries.health import health  # noqa: E402
+from dashboard.queries.heatmap import heatmap  # noqa: E402
+from dashboard.queries.movers import movers  # noqa: E402
+from dashboard.queries.series import series  # noqa: E402
 from dashboard.timerange import TimeRange, resolve_range  # noqa: E402
 
 BENCH_DB = "finsent_bench"
@@ -180,33 +184,33 @@ def capture(engine: Engine) -> Captured:
 def bench_queries(rng: TimeRange) -> dict[str, Callable[[Connection], object]]:
     hot_ticker, topic, source = "T7", "topic-3", "source-5"
     return {
-        "series market": lambda c: q.series(c, "market", [], rng),
-        "series ticker": lambda c: q.series(c, "ticker", [hot_ticker], rng),
-        "series topic": lambda c: q.series(c, "topic", [topic], rng),
-        "series 3 tickers": lambda c: q.series(c, "ticker", ["T1", "T2", "T3"], rng),
-        "heatmap topics": lambda c: q.heatmap(c, "topic", rng),
-        "movers tickers": lambda c: q.movers(c, "ticker", rng),
-        "movers topics": lambda c: q.movers(c, "topic", rng),
-        "articles newest": lambda c: q.article_page(
-            c, q.ArticleFilters(start=rng.start, end=rng.end), limit=50
+        "series market": lambda c: series(c, "market", [], rng),
+        "series ticker": lambda c: series(c, "ticker", [hot_ticker], rng),
+        "series topic": lambda c: series(c, "topic", [topic], rng),
+        "series 3 tickers": lambda c: series(c, "ticker", ["T1", "T2", "T3"], rng),
+        "heatmap topics": lambda c: heatmap(c, "topic", rng),
+        "movers tickers": lambda c: movers(c, "ticker", rng),
+        "movers topics": lambda c: movers(c, "topic", rng),
+        "articles newest": lambda c: article_page(
+            c, ArticleFilters(start=rng.start, end=rng.end), limit=50
         ),
-        "articles ticker": lambda c: q.article_page(
-            c, q.ArticleFilters(start=rng.start, end=rng.end, tickers=[hot_ticker]), limit=50
+        "articles ticker": lambda c: article_page(
+            c, ArticleFilters(start=rng.start, end=rng.end, tickers=[hot_ticker]), limit=50
         ),
-        "articles topic+neg": lambda c: q.article_page(
+        "articles topic+neg": lambda c: article_page(
             c,
-            q.ArticleFilters(start=rng.start, end=rng.end, topics=[topic], sentiments=["negative"]),
+            ArticleFilters(start=rng.start, end=rng.end, topics=[topic], sentiments=["negative"]),
             limit=50,
         ),
-        "articles source": lambda c: q.article_page(
-            c, q.ArticleFilters(start=rng.start, end=rng.end, sources=[source]), limit=50
+        "articles source": lambda c: article_page(
+            c, ArticleFilters(start=rng.start, end=rng.end, sources=[source]), limit=50
         ),
-        "articles text": lambda c: q.article_page(
-            c, q.ArticleFilters(start=rng.start, end=rng.end, text="probe"), limit=50
+        "articles text": lambda c: article_page(
+            c, ArticleFilters(start=rng.start, end=rng.end, text="probe"), limit=50
         ),
         # the worst case of a substring search: no match, every title of the range is read
-        "articles text none": lambda c: q.article_page(
-            c, q.ArticleFilters(start=rng.start, end=rng.end, text="zzzz"), limit=50
+        "articles text none": lambda c: article_page(
+            c, ArticleFilters(start=rng.start, end=rng.end, text="zzzz"), limit=50
         ),
     }
 
@@ -242,7 +246,7 @@ def run(engine: Engine, repeat: int, show_plans: bool) -> None:
         health_times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            q.health(conn, now=NOW)
+            health(conn, now=NOW)
             health_times.append((time.perf_counter() - started) * 1000)
         for preset in RANGES:
             rng = resolve_range(preset=preset, now=NOW)
@@ -280,8 +284,8 @@ def run(engine: Engine, repeat: int, show_plans: bool) -> None:
         f"{'-':<6} {'health':<20} {statistics.median(health_times):8.1f} "
         f"{percentile(health_times, 95):8.1f}"
     )
-    series = [r for r in results if r[1].startswith("series")]
-    worst = max(series, key=lambda r: r[3])
+    series_results = [r for r in results if r[1].startswith("series")]
+    worst = max(series_results, key=lambda r: r[3])
     verdict = "PASS" if worst[3] < 100 else "FAIL"
     print(f"\nseries p95 worst: {worst[3]:.1f} ms ({worst[0]} {worst[1]}): {verdict}")
     print("target: p95 < 100 ms for every series query")

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import Engine, select
 
 from core.errors import ConfigError
-from core.tables import Article
+from core.tables.articles import ArticleRow
 
 __all__ = ["MIN_PREFIX", "resolve_article_id"]
 
@@ -30,9 +30,9 @@ def resolve_article_id(engine: Engine, given: str) -> str:
     # a range on the primary key (hex sorts the same under any collation) plus the exact test
     low, high = prefix.ljust(64, "0"), prefix.ljust(64, "f")
     query = (
-        select(Article.id)
-        .where(Article.id >= low, Article.id <= high, Article.id.startswith(prefix))
-        .order_by(Article.id)
+        select(ArticleRow.id)
+        .where(ArticleRow.id >= low, ArticleRow.id <= high, ArticleRow.id.startswith(prefix))
+        .order_by(ArticleRow.id)
         .limit(_SHOWN + 1)
     )
     with engine.connect() as conn:

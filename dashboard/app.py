@@ -18,10 +18,11 @@ from dash.exceptions import PreventUpdate
 from flask import Response, request
 from sqlalchemy import Engine
 
-from dashboard import context, queries
+from dashboard import context
 from dashboard.auth import AuthConfig
 from dashboard.components.controls import controls_bar, refresh_control
 from dashboard.components.layout import navbar
+from dashboard.queries.scopes import scope_keys
 
 __all__ = ["PAGES", "create_dash_app"]
 
@@ -36,8 +37,8 @@ def _shell() -> html.Div:
     since = datetime.now(UTC) - timedelta(days=90)
     try:
         with context.connect() as conn:
-            tickers = queries.scope_keys(conn, "ticker", since)
-            sources = queries.scope_keys(conn, "source", since)
+            tickers = scope_keys(conn, "ticker", since)
+            sources = scope_keys(conn, "source", since)
     except Exception:  # the shell must render even when the database is down
         tickers, sources = [], []
     return html.Div(

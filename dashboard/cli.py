@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -166,8 +165,8 @@ def query_series(
     fmt: FormatOption = "table",
 ) -> None:
     """Sentiment per time step for a scope."""
-    from dashboard import queries as q
     from dashboard.components.export import SERIES_COLUMNS, series_rows
+    from dashboard.queries.series import series
     from dashboard.timerange import resolve_range
 
     if scope not in ("market", "topic", "ticker", "source"):
@@ -181,7 +180,7 @@ def query_series(
         )
     )
     with _connect() as conn:
-        points = q.series(conn, scope, keys, rng)  # type: ignore[arg-type]
+        points = series(conn, scope, keys, rng)  # type: ignore[arg-type]
     label = scope if scope == "market" else f"{scope} {', '.join(keys)}"
     _emit(series_rows(points), SERIES_COLUMNS, fmt, f"{label}: {len(points)} points")
 
@@ -201,8 +200,9 @@ def query_articles(
     fmt: FormatOption = "table",
 ) -> None:
     """Articles newest first, with their latest score."""
-    from dashboard import queries as q
     from dashboard.components.export import ARTICLE_COLUMNS, article_rows
+    from dashboard.queries.articles import ArticleFilters, article_page, decode_cursor
+    from dashboard.queries.scopes import normalise_tickers
     from dashboard.timerange import resolve_range
 
     bad = set(sentiment or ()) - {"negative", "neutral", "positive"}
@@ -213,18 +213,18 @@ def query_articles(
         if range_ or start
         else None
     )
-    after = _run(lambda: q.decode_cursor(cursor)) if cursor else None
-    filters = q.ArticleFilters(
+    after = _run(lambda: decode_cursor(cursor)) if cursor else None
+    filters = ArticleFilters(
         start=rng.start if rng else None,
         end=rng.end if rng else None,
-        tickers=q.normalise_tickers(ticker or ()),
+        tickers=normalise_tickers(ticker or ()),
         topics=list(topic or ()),
         sources=list(source or ()),
         sentiments=list(sentiment or ()),
         text=text,
     )
     with _connect() as conn:
-        page = q.article_page(conn, filters, limit=limit, cursor=after)
+        page = article_page(conn, filters, limit=limit, cursor=after)
     _emit(article_rows(page.rows), ARTICLE_COLUMNS, fmt, f"{len(page.rows)} articles")
     if page.next_cursor and fmt.lower() == "table":
         typer.secho(f"more: --cursor {page.next_cursor}", err=True)
@@ -240,7 +240,7 @@ def query_search(
     fmt: FormatOption = "table",
 ) -> None:
     """Headlines matching a search, best first (full text; trigram similarity fallback)."""
-    from dashboard.search import search_headlines
+    from dashboard.queries.search import search_headlines
 
     with _connect() as conn:
         hits = search_headlines(conn, words, ticker=ticker, start=start, end=end, limit=limit)
@@ -266,12 +266,12 @@ def query_alerts(
     fmt: FormatOption = "table",
 ) -> None:
     """Alert state transitions, newest first."""
-    from dashboard import queries as q
+    from dashboard.queries.alerts import alert_events
     from dashboard.timerange import resolve_range
 
     rng = _run(lambda: resolve_range(preset=None if start else range_, start=start, end=end))
     with _connect() as conn:
-        events = q.alert_events(
+        events = alert_events(
             conn,
             start=rng.start,
             end=rng.end,
@@ -281,7 +281,7 @@ def query_alerts(
             states=list(state or ()),
             limit=limit,
         )
-    rows = [{**asdict(e), "at": e.at.isoformat()} for e in events]
+    rows = [{**e.model_dump(), "at": e.at.isoformat()} for e in events]
     columns = [
         "at",
         "rule_name",

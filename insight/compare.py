@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import aliased
 
-from core.tables import ArticleScore
+from core.tables.articles import ArticleScoreRow
 
 __all__ = ["VersionComparison", "compare_versions", "model_versions"]
 
@@ -33,16 +33,16 @@ class VersionComparison:
 def model_versions(engine: Engine) -> list[tuple[str, int]]:
     """Every version that scored something, with its article count, newest first."""
     stmt = (
-        select(ArticleScore.model_version, func.count(), func.max(ArticleScore.scored_at))
-        .group_by(ArticleScore.model_version)
-        .order_by(func.max(ArticleScore.scored_at).desc())
+        select(ArticleScoreRow.model_version, func.count(), func.max(ArticleScoreRow.scored_at))
+        .group_by(ArticleScoreRow.model_version)
+        .order_by(func.max(ArticleScoreRow.scored_at).desc())
     )
     with engine.connect() as conn:
         return [(str(v), int(n)) for v, n, _ in conn.execute(stmt)]
 
 
 def compare_versions(engine: Engine, a: str, b: str, *, limit: int = 100_000) -> VersionComparison:
-    sa, sb = aliased(ArticleScore), aliased(ArticleScore)
+    sa, sb = aliased(ArticleScoreRow), aliased(ArticleScoreRow)
     stmt = (
         select(sa.sentiment, sb.sentiment, sa.topic, sb.topic, sa.score, sb.score)
         .join(sb, sb.article_id == sa.article_id)

@@ -22,9 +22,9 @@ from sqlalchemy import Engine, func, select
 
 from core.db import session_scope
 from core.errors import ConfigError
-from core.feedback_tables import ArticleLabel
 from core.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from core.tables import Article
+from core.tables.articles import ArticleRow
+from core.tables.feedback import ArticleLabelRow
 
 __all__ = [
     "CSV_COLUMNS",
@@ -76,9 +76,9 @@ def add_label(
     if not by.strip():
         raise ConfigError("a label needs the analyst's name (who)")
     with session_scope(engine) as session:
-        if session.get(Article, article_id) is None:
+        if session.get(ArticleRow, article_id) is None:
             raise ConfigError(f"no article {article_id!r}")
-        row = ArticleLabel(
+        row = ArticleLabelRow(
             article_id=article_id,
             task=task,
             label=value,
@@ -116,22 +116,22 @@ def labels_in_force(
     """One record per labelled article: its newest sentiment and newest topic label."""
     newest = (
         select(
-            ArticleLabel.article_id,
-            ArticleLabel.task,
-            ArticleLabel.label,
-            ArticleLabel.labeled_by,
-            ArticleLabel.labeled_at,
+            ArticleLabelRow.article_id,
+            ArticleLabelRow.task,
+            ArticleLabelRow.label,
+            ArticleLabelRow.labeled_by,
+            ArticleLabelRow.labeled_at,
             func.row_number()
             .over(
-                partition_by=(ArticleLabel.article_id, ArticleLabel.task),
-                order_by=(ArticleLabel.labeled_at.desc(), ArticleLabel.id.desc()),
+                partition_by=(ArticleLabelRow.article_id, ArticleLabelRow.task),
+                order_by=(ArticleLabelRow.labeled_at.desc(), ArticleLabelRow.id.desc()),
             )
             .label("rank"),
         )
     ).subquery()
     stmt = (
-        select(newest, Article.title, Article.summary)
-        .join(Article, Article.id == newest.c.article_id)
+        select(newest, ArticleRow.title, ArticleRow.summary)
+        .join(ArticleRow, ArticleRow.id == newest.c.article_id)
         .where(newest.c.rank == 1)
         .order_by(newest.c.article_id)
     )

@@ -13,7 +13,7 @@ from core.classifier import Classifier
 from core.config import Settings
 from core.db import session_scope
 from core.errors import ConfigError
-from core.tables import Article
+from core.tables.articles import ArticleRow
 from insight.explain import Explanation, explain
 from insight.feedback import article_text
 from stream.drift import (
@@ -81,7 +81,7 @@ def explain_article(
     engine: Engine, settings: Settings, article_id: str, classifier: Classifier | None = None
 ) -> Explanation:
     with session_scope(engine) as session:
-        article = session.get(Article, article_id)
+        article = session.get(ArticleRow, article_id)
         if article is None:
             raise ConfigError(f"no article {article_id!r}")
         text = article_text(article.title, article.summary)

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from core.classifier import Classification, Classifier
 from core.config import Settings
 from core.labels import SENTIMENT_LABELS
-from core.tables import Article, ArticleScore
+from core.tables.articles import ArticleRow, ArticleScoreRow
 from stream.registry import current_artifact_dir, registry_for
 
 __all__ = [
@@ -257,23 +257,23 @@ def _scored_rows(
     [since, until): each article's newest score, or ``model_version``'s."""
     stmt = (
         select(
-            Article.published_at,
-            Article.source,
-            Article.title,
-            ArticleScore.p_negative,
-            ArticleScore.p_neutral,
-            ArticleScore.p_positive,
+            ArticleRow.published_at,
+            ArticleRow.source,
+            ArticleRow.title,
+            ArticleScoreRow.p_negative,
+            ArticleScoreRow.p_neutral,
+            ArticleScoreRow.p_positive,
         )
-        .join(ArticleScore, ArticleScore.article_id == Article.id)
-        .where(Article.published_at >= since, Article.published_at < until)
-        .order_by(Article.id, ArticleScore.scored_at.desc())
-        .ext(distinct_on(Article.id))
+        .join(ArticleScoreRow, ArticleScoreRow.article_id == ArticleRow.id)
+        .where(ArticleRow.published_at >= since, ArticleRow.published_at < until)
+        .order_by(ArticleRow.id, ArticleScoreRow.scored_at.desc())
+        .ext(distinct_on(ArticleRow.id))
         .limit(max_rows)
     )
     if source is not None:
-        stmt = stmt.where(Article.source == source)
+        stmt = stmt.where(ArticleRow.source == source)
     if model_version is not None:
-        stmt = stmt.where(ArticleScore.model_version == model_version)
+        stmt = stmt.where(ArticleScoreRow.model_version == model_version)
     with engine.connect() as conn:
         for r in conn.execute(stmt):
             yield (

@@ -20,16 +20,11 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from core.db import execute_many, execute_unnest, session_scope, table_of, unnest_insert
-from core.entity_tables import TickerBucket
 from core.schemas import MAX_DEAD_RAW_BYTES, Article, ArticleScored, DeadLetter
-from core.tables import Article as ArticleRow
-from core.tables import (
-    ArticleEntity,
-    ArticleScore,
-    DeadLetterRow,
-    SentimentBucket,
-    WorkerStatus,
-)
+from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
+from core.tables.buckets import SentimentBucketRow
+from core.tables.entities import TickerBucketRow
+from core.tables.worker import DeadLetterRow, WorkerStatusRow
 from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
 from stream.entities.config import EntitySettings, novelty_config
 from stream.entities.novelty import assign_stories
@@ -64,7 +59,7 @@ _INSERT_ARTICLES = (
     .returning(_ARTICLES.c.id)
 )
 _INSERT_SCORES = unnest_insert(
-    table_of(ArticleScore),
+    table_of(ArticleScoreRow),
     (
         "article_id",
         "model_version",
@@ -80,7 +75,7 @@ _INSERT_SCORES = unnest_insert(
     ),
 ).on_conflict_do_nothing()
 _INSERT_ENTITIES = unnest_insert(
-    table_of(ArticleEntity),
+    table_of(ArticleEntityRow),
     (
         "article_id",
         "ticker",
@@ -105,7 +100,7 @@ def _adding(table: Table, keys: Sequence[str], counters: Sequence[str]) -> Inser
 
 
 _ADD_TO_BUCKETS = _adding(
-    table_of(SentimentBucket),
+    table_of(SentimentBucketRow),
     ("scope_kind", "scope_key", "width_s", "bucket_start"),
     ("n_total", "n_negative", "n_neutral", "n_positive", "score_sum"),
 )
@@ -119,7 +114,7 @@ _TICKER_COUNTERS = (
     "w_score_sum",
 )
 _ADD_TO_TICKER_BUCKETS = _adding(
-    table_of(TickerBucket), ("ticker", "width_s", "bucket_start"), _TICKER_COUNTERS
+    table_of(TickerBucketRow), ("ticker", "width_s", "bucket_start"), _TICKER_COUNTERS
 )
 
 
@@ -373,7 +368,7 @@ def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> Non
 
 def _upsert_report(session: Session, report: WorkerReport) -> None:
     values = {**report.__dict__, "updated_at": datetime.now(UTC)}
-    stmt = insert(WorkerStatus).values(values)
+    stmt = insert(WorkerStatusRow).values(values)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["worker_id"],

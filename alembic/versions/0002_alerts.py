@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 19:30:00
 
-Mirrors core/alert_tables.py.
+Mirrors core/tables/alerts.py.
 """
 
 from collections.abc import Sequence

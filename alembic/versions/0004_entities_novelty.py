@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0002
 Create Date: 2026-11-23 19:45:00
 
-Mirrors core/entity_tables.py. The watchlist (`entities`) and `article_entities`,
+Mirrors core/tables/entities.py. The watchlist (`entities`) and `article_entities`,
 `articles.story_id` and `articles.is_novel` already exist since 0001.
 """
 

@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 20:00:00
 
-Mirrors core/feedback_tables.py. Drift statistics need no table: they are aggregates
+Mirrors core/tables/feedback.py. Drift statistics need no table: they are aggregates
 of article_scores per day and source, compared with a reference stored beside the model
 artifact (stream/drift.py).
 """

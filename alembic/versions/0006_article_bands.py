@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 13:30:00
 
-Mirrors core/entity_tables.ArticleBand. Near-duplicate lookup asks for the articles
+Mirrors core/tables/entities.ArticleBandRow. Near-duplicate lookup asks for the articles
 sharing any of a batch's ~2,000 band keys. On ``article_signatures.bands`` (GIN) the
 planner always chose a sequential overlap check instead (0.4 s per batch at 3,000 rows,
 growing with the table); a btree primary key on (band_key, article_id) answers

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 19:30:00
 
-Mirrors core/entity_tables.ArticleBand. Story matching only compares articles published
+Mirrors core/tables/entities.ArticleBandRow. Story matching only compares articles published
 within the novelty window, but band rows were kept for ever (32 per article). The worker
 now deletes the rows stored longer ago than the window plus a margin
 (stream.entities.novelty.prune_bands); ``stored_at`` says when, and its index lets each

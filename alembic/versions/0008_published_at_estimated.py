@@ -4,7 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 18:00:00
 
-Mirrors core/tables.Article. An item without a readable date is stored with its fetch
+Mirrors core/tables/articles.ArticleRow. An item without a readable date is stored with its fetch
 time; this says so, so that a time series or an alert can leave such rows out. Existing
 rows are taken as dated (a constant default: no table rewrite).
 """

@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0007
 Create Date: 2026-12-01 10:00:00
 
-Mirrors core/tables.DeadLetterRow. The position alone (topic, partition, offset) dropped
+Mirrors core/tables/worker.DeadLetterRow. The position alone (topic, partition, offset) dropped
 letters: every persist-stage letter had (-1, -1), and an embedded broker restarted at
 offset 0 reuses positions for new messages. A redelivery is the same message at the same
 position in the same stage, so the digest of its bytes joins the key. ``raw`` keeps at

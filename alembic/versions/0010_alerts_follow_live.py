@@ -5,7 +5,7 @@ Revision ID: 0010
 Revises: 0007
 Create Date: 2026-12-04 18:30:00
 
-Mirrors core/alert_tables.py.
+Mirrors core/tables/alerts.py.
 
 - ``alert_rules.last_evaluated_at``: a rule whose keys all stay inactive writes no state
   row, so the dashboard could not tell a running rule from a stopped one.

@@ -4,7 +4,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-10 10:00:00
 
-Mirrors core/alert_tables.py.
+Mirrors core/tables/alerts.py.
 
 - ``alert_routing``: one row (id 1), the receivers, route tree and inhibit rules of the
   last rules file that had them.

@@ -4,7 +4,7 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-20 10:00:00
 
-Mirrors core/alert_tables.py.
+Mirrors core/tables/alerts.py.
 
 - ``alert_rules.disabled_reason``: set when finsent itself disables a rule (the built-in
   ``model-drift`` rule while no drift reference exists), so that it can turn the rule back

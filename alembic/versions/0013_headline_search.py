@@ -6,11 +6,11 @@ Create Date: 2026-12-20 11:00:00
 
 - ``pg_trgm`` (a contrib extension shipped with PostgreSQL).
 - ``ix_articles_title_fts``: GIN on ``to_tsvector('english', title)``, for
-  ``websearch_to_tsquery`` (dashboard/search.py writes its queries with this expression).
+  ``websearch_to_tsquery`` (dashboard/queries/search.py writes its queries with this expression).
 - ``ix_articles_title_trgm``: GIN trigram index on ``lower(title)``, for the similarity
   fallback on short or misspelled queries.
 
-Expression indexes: the models (core/tables.py) do not declare them; autogenerate skips
+Expression indexes: the models (core/tables/) do not declare them; autogenerate skips
 expression indexes.
 """
 

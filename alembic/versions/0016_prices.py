@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0013
 Create Date: 2026-12-21 10:00:00
 
-Mirrors core/price_tables.py.
+Mirrors core/tables/prices.py.
 
 - ``prices``: one close per ticker and trading day, written by ``finsent prices import``
   and drawn as returns under the ticker page's sentiment index.

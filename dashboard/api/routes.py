@@ -1,17 +1,20 @@
-"""`/api/v1` routes over `dashboard.queries`: JSON, or CSV with `?format=csv`."""
+"""`/api/v1` routes over `dashboard.queries`: JSON, or CSV with `?format=csv`.
+
+The read models of dashboard.queries are the response models: what the dashboard shows
+is what the API serves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from core.csvout import to_csv
-from dashboard import queries as q
 from dashboard.api.deps import (
     ERROR_RESPONSES,
     ConnDep,
@@ -20,18 +23,19 @@ from dashboard.api.deps import (
     reject_nul,
     require_auth,
 )
-from dashboard.api.schemas import (
-    AlertEventOut,
-    AlertEventsOut,
-    ArticleDetailOut,
-    ArticleOut,
-    ArticlePageOut,
-    ErrorOut,
-    HealthOut,
-    ScopeKind,
-    SeriesOut,
-    SeriesPointOut,
+from dashboard.api.schemas import ErrorOut
+from dashboard.queries.alerts import AlertEvent, AlertEvents, alert_events
+from dashboard.queries.article_detail import ArticleDetail, article_detail
+from dashboard.queries.articles import (
+    ArticleFilters,
+    ArticleItem,
+    ArticlePage,
+    article_page,
+    decode_cursor,
 )
+from dashboard.queries.health import Health, health
+from dashboard.queries.scopes import ScopeKind, normalise_tickers
+from dashboard.queries.series import Series, SeriesPoint, series, series_keys
 
 __all__ = ["router"]
 
@@ -52,9 +56,12 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
+def _csv(items: Iterable[BaseModel], model: type[BaseModel], filename: str) -> Response:
+    # the columns are what the JSON holds: the model's served fields, then its computed ones
+    columns = [name for name, f in model.model_fields.items() if not f.exclude]
+    columns += list(model.model_computed_fields)
     return Response(
-        to_csv(rows, columns),
+        to_csv((i.model_dump() for i in items), columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -66,14 +73,14 @@ def _check_keys(keys: Sequence[str]) -> None:
             raise HTTPException(422, f"keys must be 1..{MAX_KEY_CHARS} characters")
 
 
-@router.get("/series", response_model=SeriesOut, responses=CSV_RESPONSE)
+@router.get("/series", response_model=Series, responses=CSV_RESPONSE)
 def get_series(
     conn: ConnDep,
     rng: RangeDep,
     scope: Annotated[ScopeKind, Query(description="market, topic, ticker or source")] = "market",
     key: KeyList = [],  # noqa: B006 - FastAPI copies query defaults
     format: FormatQuery = "json",
-) -> SeriesOut | Response:
+) -> Series | Response:
     """Sentiment per step: counts per label, mean signed score and negative share.
 
     Several keys are summed (e.g. key=AAPL&key=MSFT). The bucket width read is the
@@ -82,35 +89,23 @@ def get_series(
     if scope != "market" and not key:
         raise HTTPException(422, f"scope={scope} needs at least one key=...")
     if scope == "ticker":
-        key = q.normalise_tickers(key)
+        key = normalise_tickers(key)
     _check_keys(key)
-    points = q.series(conn, scope, key, rng)
-    out = [
-        SeriesPointOut(
-            bucket_start=p.bucket_start,
-            n_total=p.n_total,
-            n_negative=p.n_negative,
-            n_neutral=p.n_neutral,
-            n_positive=p.n_positive,
-            mean_score=p.mean_score,
-            negative_share=p.negative_share,
-        )
-        for p in points
-    ]
+    points = series(conn, scope, key, rng)
     if format == "csv":
-        return _csv((p.model_dump() for p in out), list(SeriesPointOut.model_fields), "series.csv")
-    return SeriesOut(
+        return _csv(points, SeriesPoint, "series.csv")
+    return Series(
         scope_kind=scope,
-        keys=[q.MARKET_KEY] if scope == "market" else key,
+        keys=series_keys(scope, key),
         start=rng.start,
         end=rng.end,
         width_s=rng.width_s,
         step_s=rng.step_s,
-        points=out,
+        points=points,
     )
 
 
-@router.get("/articles", response_model=ArticlePageOut, responses=CSV_RESPONSE)
+@router.get("/articles", response_model=ArticlePage, responses=CSV_RESPONSE)
 def get_articles(
     conn: ConnDep,
     rng: OptionalRangeDep,
@@ -125,17 +120,17 @@ def get_articles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     format: FormatQuery = "json",
-) -> ArticlePageOut | Response:
+) -> ArticlePage | Response:
     """Articles newest first with their latest score; keyset pagination via ``next_cursor``.
     Tickers are matched in any case, with or without a leading ``$``."""
-    ticker = q.normalise_tickers(ticker)
+    ticker = normalise_tickers(ticker)
     for keys in (ticker, topic, source):
         _check_keys(keys)
     try:
-        after = q.decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(422, "invalid cursor: pass next_cursor from a previous page") from exc
-    filters = q.ArticleFilters(
+    filters = ArticleFilters(
         start=rng.start if rng else None,
         end=rng.end if rng else None,
         tickers=ticker,
@@ -144,30 +139,29 @@ def get_articles(
         sentiments=sentiment,
         text=text,
     )
-    page = q.article_page(conn, filters, limit=limit, cursor=after)
-    items = [ArticleOut.model_validate(asdict(r)) for r in page.rows]
+    page = article_page(conn, filters, limit=limit, cursor=after)
     if format == "csv":
-        return _csv((i.model_dump() for i in items), list(ArticleOut.model_fields), "articles.csv")
-    return ArticlePageOut(items=items, next_cursor=page.next_cursor)
+        return _csv(page.rows, ArticleItem, "articles.csv")
+    return page
 
 
 @router.get(
     "/articles/{article_id}",
-    response_model=ArticleDetailOut,
+    response_model=ArticleDetail,
     responses={404: {"model": ErrorOut, "description": "no such article"}},
 )
 def get_article(
     conn: ConnDep,
     article_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="sha256 hex")],
-) -> ArticleDetailOut:
+) -> ArticleDetail:
     """One article with every model version's score and its entities."""
-    detail = q.article_detail(conn, article_id)
+    detail = article_detail(conn, article_id)
     if detail is None:
         raise HTTPException(404, "no such article")
-    return ArticleDetailOut.model_validate(asdict(detail))
+    return detail
 
 
-@router.get("/alerts", response_model=AlertEventsOut, responses=CSV_RESPONSE)
+@router.get("/alerts", response_model=AlertEvents, responses=CSV_RESPONSE)
 def get_alerts(
     conn: ConnDep,
     rng: OptionalRangeDep,
@@ -179,13 +173,13 @@ def get_alerts(
     ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     format: FormatQuery = "json",
-) -> AlertEventsOut | Response:
+) -> AlertEvents | Response:
     """Alert state transitions, newest first (default range: the last 7 days)."""
     now = datetime.now(UTC)
     start, end = (rng.start, rng.end) if rng else (now - timedelta(days=7), now)
     if scope == "ticker" and key is not None:
-        [key] = q.normalise_tickers([key])
-    events = q.alert_events(
+        [key] = normalise_tickers([key])
+    events = alert_events(
         conn,
         start=start,
         end=end,
@@ -195,13 +189,12 @@ def get_alerts(
         states=state,
         limit=limit,
     )
-    items = [AlertEventOut.model_validate(asdict(e)) for e in events]
     if format == "csv":
-        return _csv((i.model_dump() for i in items), list(AlertEventOut.model_fields), "alerts.csv")
-    return AlertEventsOut(items=items)
+        return _csv(events, AlertEvent, "alerts.csv")
+    return AlertEvents(items=events)
 
 
-@router.get("/health", response_model=HealthOut)
-def get_health(conn: ConnDep) -> HealthOut:
+@router.get("/health", response_model=Health)
+def get_health(conn: ConnDep) -> Health:
     """Workers (model, provider, throughput, batch latency), DLQ count, last article per source."""
-    return HealthOut.model_validate(asdict(q.health(conn)))
+    return health(conn)

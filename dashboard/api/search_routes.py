@@ -1,4 +1,4 @@
-"""``GET /api/v1/search``: headline search (dashboard/search.py)."""
+"""``GET /api/v1/search``: headline search (dashboard/queries/search.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from dashboard.api.deps import ERROR_RESPONSES, ConnDep, reject_nul, require_auth
-from dashboard.search import SearchHit, search_headlines
+from dashboard.queries.search import SearchHit, search_headlines
 
 __all__ = ["router"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from dash import Input, dcc, html
 
 from core.labels import TOPIC_LABELS
-from dashboard.queries import ScopeKind
+from dashboard.queries.scopes import ScopeKind
 from dashboard.timerange import PRESETS, STEPS_S, RangeError, TimeRange, resolve_range, step_label
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""CSV export of what a page shows: rows kept in a dcc.Store, sent by dcc.Download."""
+"""The rows and columns of what a page shows, for its CSV download (kept in a dcc.Store,
+sent by dcc.Download) and ``finsent query``; core.csvout writes them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from core.csvout import to_csv
-from dashboard.queries import ArticleRow, SeriesPoint
+from dashboard.queries.articles import ArticleItem
+from dashboard.queries.series import SeriesPoint
 
-__all__ = ["article_rows", "series_rows", "to_csv"]
+__all__ = ["ARTICLE_COLUMNS", "SERIES_COLUMNS", "article_rows", "series_rows"]
 
 SERIES_COLUMNS = (
     "bucket_start",
@@ -56,7 +57,7 @@ def series_rows(points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
     ]
 
 
-def article_rows(rows: Sequence[ArticleRow]) -> list[dict[str, Any]]:
+def article_rows(rows: Sequence[ArticleItem]) -> list[dict[str, Any]]:
     return [
         {
             "published_at": _iso(r.published_at),

@@ -12,8 +12,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.components.theme import COLORS
-from dashboard.prices import ReturnPoint
-from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
+from dashboard.queries.alerts import AlertEvent
+from dashboard.queries.heatmap import HeatCell
+from dashboard.queries.prices import ReturnPoint
+from dashboard.queries.series import SeriesPoint
 
 __all__ = [
     "GRAPH_CONFIG",

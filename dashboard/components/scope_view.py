@@ -12,15 +12,19 @@ from typing import Any
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from core.csvout import to_csv
 from dashboard import context
-from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS, Controls
-from dashboard.components.export import ARTICLE_COLUMNS, article_rows, to_csv
+from dashboard.components.export import ARTICLE_COLUMNS, article_rows
 from dashboard.components.figures import GRAPH_CONFIG, sentiment_figure
 from dashboard.components.layout import card, kpi
 from dashboard.components.tables import alert_events_table, articles_table
 from dashboard.components.theme import fmt_score, fmt_share
-from dashboard.prices import price_returns
+from dashboard.queries.alerts import alert_events
+from dashboard.queries.articles import ArticleFilters, article_page
+from dashboard.queries.prices import price_returns
+from dashboard.queries.scopes import ScopeKind
+from dashboard.queries.series import series
 from dashboard.timerange import step_label
 
 __all__ = ["scope_layout"]
@@ -29,7 +33,7 @@ ARTICLE_LIMIT = 100
 KIND_TITLES = {"ticker": "Ticker", "topic": "Topic", "source": "Source"}
 
 
-def scope_layout(kind: q.ScopeKind, key: str | None) -> html.Div:
+def scope_layout(kind: ScopeKind, key: str | None) -> html.Div:
     if not key:
         return html.Div(
             [
@@ -90,11 +94,11 @@ def scope_layout(kind: q.ScopeKind, key: str | None) -> html.Div:
 )
 def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
     controls = Controls.from_values(*values)
-    kind: q.ScopeKind = scope["kind"]  # type: ignore[assignment]
+    kind: ScopeKind = scope["kind"]  # type: ignore[assignment]
     key = scope["key"]
     rng = controls.time_range()
     # the page's own key replaces the filter of its kind; the other filters still apply
-    filters = q.ArticleFilters(
+    filters = ArticleFilters(
         start=rng.start,
         end=rng.end,
         tickers=[key] if kind == "ticker" else controls.tickers,
@@ -103,9 +107,9 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
         sentiments=controls.sentiments,
     )
     with context.connect() as conn:
-        points = q.series(conn, kind, [key], rng)
-        events = q.alert_events(conn, start=rng.start, end=rng.end, scope_kind=kind, scope_key=key)
-        page = q.article_page(conn, filters, limit=ARTICLE_LIMIT)
+        points = series(conn, kind, [key], rng)
+        events = alert_events(conn, start=rng.start, end=rng.end, scope_kind=kind, scope_key=key)
+        page = article_page(conn, filters, limit=ARTICLE_LIMIT)
         returns = price_returns(conn, key, rng.start, rng.end) if kind == "ticker" else []
     total = sum(p.n_total for p in points)
     mean = sum(p.score_sum for p in points) / total if total else None

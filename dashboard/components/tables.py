@@ -10,14 +10,10 @@ from urllib.parse import quote, urlparse
 from dash import dcc, html
 
 from dashboard.components.theme import fmt_score, fmt_share, fmt_time
-from dashboard.queries import (
-    ActiveAlert,
-    AlertEvent,
-    ArticleRow,
-    InboxMessage,
-    Mover,
-    RuleRow,
-)
+from dashboard.queries.alerts import ActiveAlert, AlertEvent, RuleSummary
+from dashboard.queries.articles import ArticleItem
+from dashboard.queries.inbox import InboxMessage
+from dashboard.queries.movers import Mover
 from stream.alerts.state import SilenceView
 
 __all__ = [
@@ -71,7 +67,7 @@ def _table(
     )
 
 
-def articles_table(rows: Sequence[ArticleRow], *, id: str | None = None) -> html.Table | html.Div:
+def articles_table(rows: Sequence[ArticleItem], *, id: str | None = None) -> html.Table | html.Div:
     body = []
     for r in rows:
         href = safe_href(r.url)
@@ -254,7 +250,7 @@ def silences_table(silences: Sequence[SilenceView]) -> html.Table | html.Div:
     )
 
 
-def rules_table(rules: Sequence[RuleRow]) -> html.Table | html.Div:
+def rules_table(rules: Sequence[RuleSummary]) -> html.Table | html.Div:
     rows = [
         html.Tr(
             [

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import ConfigError
 from dashboard import context
-from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS, Controls
 from dashboard.components.layout import card, section_title
 from dashboard.components.tables import (
@@ -24,6 +23,9 @@ from dashboard.components.tables import (
     rules_table,
     silences_table,
 )
+from dashboard.queries.alert_actions import acknowledge, silence
+from dashboard.queries.alerts import active_alerts, alert_events, alert_rules
+from dashboard.queries.inbox import inbox
 from stream.alerts.rules import parse_rules
 from stream.alerts.silences import parse_matchers, silence_end
 from stream.alerts.state import (
@@ -231,11 +233,9 @@ def _act() -> str:
     try:
         with context.begin() as conn:
             if trigger["type"] == "ack":
-                done = q.acknowledge(conn, rule_id, key, by=user)
+                done = acknowledge(conn, rule_id, key, by=user)
                 return f"Acknowledged {key}" if done else f"{key} is no longer active"
-            q.silence(
-                conn, rule_id, key, duration=SILENCE_FOR, by=user, comment="from the dashboard"
-            )
+            silence(conn, rule_id, key, duration=SILENCE_FOR, by=user, comment="from the dashboard")
     except IntegrityError:
         return "That alert no longer exists."
     return f"Silenced {key} for 1 h"
@@ -319,10 +319,10 @@ def refresh_alerts(
     # recent transitions: the selected range, but never less than the last day
     start = min(rng.start, datetime.now(UTC) - timedelta(days=1))
     with context.connect() as conn:
-        active = q.active_alerts(conn)
-        recent = q.alert_events(conn, start=start, end=rng.end, limit=200)
-        rules = q.alert_rules(conn)
-        messages = q.inbox(conn)
+        active = active_alerts(conn)
+        recent = alert_events(conn, start=start, end=rng.end, limit=200)
+        rules = alert_rules(conn)
+        messages = inbox(conn)
     return (
         active_alerts_table(active),
         alert_events_table(recent),

@@ -9,11 +9,11 @@ import dash
 from dash import dcc, html
 
 from dashboard import context
-from dashboard import queries as q
 from dashboard.components.explanation import explanation_card, label_form
 from dashboard.components.layout import card
 from dashboard.components.tables import safe_href, scope_href, sentiment_badge
 from dashboard.components.theme import fmt_time
+from dashboard.queries.article_detail import article_detail
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -26,7 +26,7 @@ def layout(id: str | None = None, **_: Any) -> html.Div:  # noqa: A002 - the que
     if not id or not _ID.match(id):
         return _not_found("No article selected")
     with context.connect() as conn:
-        a = q.article_detail(conn, id)
+        a = article_detail(conn, id)
     if a is None:
         return _not_found("No such article")
     href = safe_href(a.url)

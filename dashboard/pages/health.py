@@ -9,11 +9,11 @@ import dash
 from dash import Output, callback, html
 
 from dashboard import context
-from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS
 from dashboard.components.explanation import drift_section, versions_section
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.theme import fmt_time
+from dashboard.queries.health import health
 
 STALE_WORKER = timedelta(minutes=2)
 STALE_SOURCE = timedelta(hours=6)
@@ -48,7 +48,7 @@ def _age(moment: datetime | None, now: datetime) -> str:
 def refresh_health(*_: Any) -> html.Div:
     now = datetime.now(UTC)
     with context.connect() as conn:
-        h = q.health(conn, now=now)
+        h = health(conn, now=now)
     live = [w for w in h.workers if now - w.updated_at <= STALE_WORKER]
     rate = sum(w.articles_per_s for w in live)
     latency = max((w.last_batch_ms for w in live), default=None)

@@ -10,14 +10,19 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from core.csvout import to_csv
 from dashboard import context
-from dashboard import queries as q
 from dashboard.components.controls import CONTROL_INPUTS, Controls
-from dashboard.components.export import SERIES_COLUMNS, series_rows, to_csv
+from dashboard.components.export import SERIES_COLUMNS, series_rows
 from dashboard.components.figures import GRAPH_CONFIG, heatmap_figure, sentiment_figure
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.tables import articles_table, movers_list
 from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.queries.alerts import active_alerts, alert_events
+from dashboard.queries.articles import ArticleFilters, article_page
+from dashboard.queries.heatmap import heatmap
+from dashboard.queries.movers import Mover, movers
+from dashboard.queries.series import series
 from dashboard.timerange import STEPS_S, TimeRange, step_label
 
 TOP_N = 5
@@ -94,7 +99,7 @@ def market_wide_note(controls: Controls) -> str:
     return f"Market-wide: the {' and '.join(unapplied)} filter does not apply here"
 
 
-def _ranked(movers: list[q.Mover]) -> tuple[list[q.Mover], list[q.Mover]]:
+def _ranked(movers: list[Mover]) -> tuple[list[Mover], list[Mover]]:
     negative = sorted(movers, key=lambda m: (-m.negative_share, -m.n_total))[:TOP_N]
     improved = sorted(
         (m for m in movers if m.change is not None and m.change > 0),
@@ -125,8 +130,8 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
     rng = controls.time_range()
     kind, keys, label = controls.series_scope()
     with context.connect() as conn:
-        points = q.series(conn, kind, keys, rng)
-        alerts = q.alert_events(
+        points = series(conn, kind, keys, rng)
+        alerts = alert_events(
             conn,
             start=rng.start,
             end=rng.end,
@@ -136,12 +141,12 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
         )
         if kind != "market":
             alerts = [a for a in alerts if a.scope_key in keys]
-        cells = q.heatmap(conn, "topic", heatmap_range(rng), controls.topics)
-        topic_movers = q.movers(conn, "topic", rng, keys=controls.topics)
-        ticker_movers = q.movers(conn, "ticker", rng, keys=controls.tickers)
-        latest = q.article_page(
+        cells = heatmap(conn, "topic", heatmap_range(rng), controls.topics)
+        topic_movers = movers(conn, "topic", rng, keys=controls.topics)
+        ticker_movers = movers(conn, "ticker", rng, keys=controls.tickers)
+        latest = article_page(
             conn,
-            q.ArticleFilters(
+            ArticleFilters(
                 start=rng.start,
                 end=rng.end,
                 tickers=controls.tickers,
@@ -151,7 +156,7 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
             ),
             limit=12,
         )
-        firing = sum(1 for a in q.active_alerts(conn) if a.state == "firing")
+        firing = sum(1 for a in active_alerts(conn) if a.state == "firing")
     total = sum(p.n_total for p in points)
     negative = sum(p.n_negative for p in points)
     mean = sum(p.score_sum for p in points) / total if total else None

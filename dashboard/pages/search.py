@@ -13,7 +13,7 @@ from dashboard.components.controls import Controls
 from dashboard.components.layout import section_title
 from dashboard.components.tables import safe_href, scope_href, sentiment_badge
 from dashboard.components.theme import fmt_time
-from dashboard.search import SearchHit, search_headlines
+from dashboard.queries.search import SearchHit, search_headlines
 
 __all__ = ["highlight", "layout"]
 

@@ -27,10 +27,10 @@ import faust
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.alert_tables import AlertRuleRow
 from core.config import Settings
 from core.db import session_scope
 from core.errors import FinsentError
+from core.tables.alerts import AlertRuleRow
 from core.types import MARKET_KEY
 from stream.alerts.drift import ModelDriftBasis, follow_drift_reference, sync_builtin_rules
 from stream.alerts.engine import AlertEngine, Scope

@@ -77,8 +77,8 @@ def list_rules() -> None:
     """The stored rules, with how many keys are pending or firing."""
     from sqlalchemy import func, select
 
-    from core.alert_tables import AlertStateRow
     from core.db import session_scope
+    from core.tables.alerts import AlertStateRow
     from stream.alerts.state import StoredRule, stored_rules
 
     def fetch(engine: Engine) -> tuple[list[StoredRule], dict[tuple[int, str], int]]:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
-from core.alert_tables import AlertRuleRow
 from core.config import AlertSettings, Settings
 from core.db import session_scope
+from core.tables.alerts import AlertRuleRow
 from core.types import MARKET_KEY
 from stream.alerts.rules import DRIFT_METRIC, EACH, Measurement, Rule, measure_drift
 from stream.alerts.state import set_enabled, sync_rules

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from core.alert_tables import AlertRuleRow
 from core.db import session_scope
-from core.tables import SentimentBucket
+from core.tables.alerts import AlertRuleRow
+from core.tables.buckets import SentimentBucketRow
 from stream.alerts.drift import DriftBasisSource, drift_groups
 from stream.alerts.metrics import EVALUATION_SECONDS, TRANSITIONS
 from stream.alerts.rules import (
@@ -66,7 +66,7 @@ def fetch_series(
     session: Session, kind: str, keys: Sequence[str] | None, since: datetime, until: datetime
 ) -> dict[str, list[Bucket]]:
     """1-minute buckets of ``kind`` from ``since`` to ``until``, per key (all keys when None)."""
-    b = SentimentBucket
+    b = SentimentBucketRow
     stmt = select(b.scope_key, b.bucket_start, b.n_total, b.n_negative, b.score_sum).where(
         b.scope_kind == kind,
         b.width_s == BUCKET_S,
@@ -83,7 +83,7 @@ def fetch_series(
 
 def seen_keys(session: Session, kind: str, since: datetime, until: datetime) -> set[str]:
     """Keys of ``kind`` with a 1-minute bucket between ``since`` and ``until``."""
-    b = SentimentBucket
+    b = SentimentBucketRow
     stmt = (
         select(b.scope_key)
         .where(

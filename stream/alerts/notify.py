@@ -28,7 +28,10 @@ from urllib.parse import quote
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
-from core.alert_tables import (
+from core.config import AlertSettings
+from core.db import session_scope
+from core.logs import redact
+from core.tables.alerts import (
     AlertEventRow,
     AlertRuleRow,
     AlertStateRow,
@@ -36,10 +39,7 @@ from core.alert_tables import (
     NotificationRow,
     SilenceRow,
 )
-from core.config import AlertSettings
-from core.db import session_scope
-from core.logs import redact
-from core.tables import Article, ArticleEntity, ArticleScore
+from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
 from stream.alerts.channels import (
     INBOX,
     AlertGroup,
@@ -684,7 +684,7 @@ def top_negative_headlines(
     start = datetime.fromtimestamp(seconds - seconds % BUCKET_S, tz=UTC) - timedelta(
         seconds=window_s - BUCKET_S
     )
-    a, s = Article, ArticleScore
+    a, s = ArticleRow, ArticleScoreRow
     stmt = (
         select(a.title, a.url, a.source, a.published_at, func.min(s.score))
         .join(s, s.article_id == a.id)
@@ -695,7 +695,8 @@ def top_negative_headlines(
     )
     if kind == "ticker":
         stmt = stmt.join(
-            ArticleEntity, (ArticleEntity.article_id == a.id) & (ArticleEntity.ticker == key)
+            ArticleEntityRow,
+            (ArticleEntityRow.article_id == a.id) & (ArticleEntityRow.ticker == key),
         )
     elif kind == "topic":
         stmt = stmt.where(s.topic == key)

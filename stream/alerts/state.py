@@ -12,7 +12,9 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.alert_tables import (
+from core.db import session_scope
+from core.errors import ConfigError
+from core.tables.alerts import (
     EACH_KEY,
     AlertEventRow,
     AlertRoutingRow,
@@ -20,8 +22,6 @@ from core.alert_tables import (
     AlertStateRow,
     SilenceRow,
 )
-from core.db import session_scope
-from core.errors import ConfigError
 from stream.alerts.routing import RoutingSpec
 from stream.alerts.rules import EACH, Decision, KeyState, Rule, RuleFile
 from stream.alerts.silences import Matcher, matchers_of

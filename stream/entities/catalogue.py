@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from core.configfile import read_text
 from core.db import session_scope
 from core.errors import ConfigError
-from core.tables import Entity
+from core.tables.articles import EntityRow
 
 __all__ = [
     "DEFAULT_CATALOGUE",
@@ -148,16 +148,16 @@ def import_catalogue(
     ]
     tickers = [r["ticker"] for r in rows]
     with session_scope(engine) as session:
-        existing = set(session.scalars(select(Entity.ticker)))
+        existing = set(session.scalars(select(EntityRow.ticker)))
         deleted = 0
         if replace:
             gone = existing - set(tickers)
             if gone:
-                session.execute(delete(Entity).where(Entity.ticker.in_(gone)))
+                session.execute(delete(EntityRow).where(EntityRow.ticker.in_(gone)))
             deleted = len(gone)
         # chunks keep each statement under PostgreSQL's bind-parameter limit
         for start in range(0, len(rows), 1000):
-            stmt = insert(Entity).values(rows[start : start + 1000])
+            stmt = insert(EntityRow).values(rows[start : start + 1000])
             session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["ticker"],
@@ -171,8 +171,8 @@ def import_catalogue(
 def load_from_db(engine: Engine) -> list[CatalogueEntry]:
     with session_scope(engine) as session:
         rows = session.execute(
-            select(Entity.ticker, Entity.name, Entity.exchange, Entity.aliases).order_by(
-                Entity.ticker
-            )
+            select(
+                EntityRow.ticker, EntityRow.name, EntityRow.exchange, EntityRow.aliases
+            ).order_by(EntityRow.ticker)
         ).all()
     return [CatalogueEntry(t, n, x, tuple(a or ())) for t, n, x, a in rows]

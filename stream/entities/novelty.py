@@ -58,9 +58,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from core.db import execute_unnest, session_scope, table_of, unnest_insert
-from core.entity_tables import ArticleBand, ArticleSignature, Story
 from core.schemas import Article
-from core.tables import Article as ArticleRow
+from core.tables.articles import ArticleRow
+from core.tables.entities import ArticleBandRow, ArticleSignatureRow, StoryRow
 
 __all__ = [
     "NoveltyConfig",
@@ -89,11 +89,11 @@ _PRUNE_LOCK_KEY = 0x66696E73656E7402
 _PRUNE_CHUNK = 5_000
 # one statement per batch whatever its size (core.db.unnest_insert)
 _INSERT_SIGNATURES = unnest_insert(
-    table_of(ArticleSignature),
+    table_of(ArticleSignatureRow),
     ("article_id", "story_id", "published_at", "minhash", "bands", "facts", "novelty"),
 ).on_conflict_do_nothing(index_elements=["article_id"])
 _INSERT_STORIES = unnest_insert(
-    table_of(Story),
+    table_of(StoryRow),
     ("id", "title", "first_published_at", "last_published_at", "n_articles"),
 ).on_conflict_do_nothing(index_elements=["id"])
 
@@ -260,8 +260,8 @@ def _candidates(
     # primary-key probes), where the join's plan swung to a nested loop over all bands
     sharing = (
         session.execute(
-            select(ArticleBand.article_id)
-            .where(ArticleBand.band_key == any_(literal(keys, ARRAY(BigInteger))))
+            select(ArticleBandRow.article_id)
+            .where(ArticleBandRow.band_key == any_(literal(keys, ARRAY(BigInteger))))
             .distinct()
         )
         .scalars()
@@ -274,15 +274,15 @@ def _candidates(
     hi = _shift(max(a.published_at for a in articles), window)
     rows = session.execute(
         select(
-            ArticleSignature.article_id,
-            ArticleSignature.story_id,
-            ArticleSignature.published_at,
-            ArticleSignature.minhash,
-            ArticleSignature.facts,
-            ArticleSignature.bands,
+            ArticleSignatureRow.article_id,
+            ArticleSignatureRow.story_id,
+            ArticleSignatureRow.published_at,
+            ArticleSignatureRow.minhash,
+            ArticleSignatureRow.facts,
+            ArticleSignatureRow.bands,
         ).where(
-            ArticleSignature.article_id == any_(literal(list(sharing), ARRAY(Text))),
-            ArticleSignature.published_at.between(lo, hi),
+            ArticleSignatureRow.article_id == any_(literal(list(sharing), ARRAY(Text))),
+            ArticleSignatureRow.published_at.between(lo, hi),
         )
     ).all()
     return [
@@ -328,9 +328,9 @@ def _record(
         ],
     )
     new_ids = [s.article_id for s in assignments]
-    signatures = table_of(ArticleSignature)
+    signatures = table_of(ArticleSignatureRow)
     session.execute(
-        insert(table_of(ArticleBand))
+        insert(table_of(ArticleBandRow))
         .from_select(
             ["band_key", "article_id"],
             select(func.unnest(signatures.c.bands), signatures.c.article_id)
@@ -389,7 +389,7 @@ def _record(
             .table_valued("id", "n", "last")
             .render_derived()
         )
-        stories = table_of(Story)
+        stories = table_of(StoryRow)
         session.execute(
             update(stories)
             .where(stories.c.id == grown.c.id)

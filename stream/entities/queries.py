@@ -10,14 +10,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from core.entity_tables import ArticleSignature, Story
-from core.tables import Article, ArticleEntity
+from core.tables.articles import ArticleEntityRow, ArticleRow
+from core.tables.entities import ArticleSignatureRow, StoryRow
 
-__all__ = ["ClusterArticle", "StoryRow", "article_entities", "recent_stories", "story_cluster"]
+__all__ = ["ClusterArticle", "StorySummary", "article_entities", "recent_stories", "story_cluster"]
 
 
 @dataclass(frozen=True, slots=True)
-class StoryRow:
+class StorySummary:
     id: str
     title: str
     first_published_at: datetime
@@ -35,16 +35,16 @@ class ClusterArticle:
     novelty: float | None
 
 
-def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> list[StoryRow]:
+def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> list[StorySummary]:
     stmt = (
-        select(Story)
-        .where(Story.n_articles >= min_articles)
-        .order_by(Story.last_published_at.desc())
+        select(StoryRow)
+        .where(StoryRow.n_articles >= min_articles)
+        .order_by(StoryRow.last_published_at.desc())
         .limit(limit)
     )
     with engine.connect() as conn:
         return [
-            StoryRow(r.id, r.title, r.first_published_at, r.last_published_at, r.n_articles)
+            StorySummary(r.id, r.title, r.first_published_at, r.last_published_at, r.n_articles)
             for r in conn.execute(stmt)
         ]
 
@@ -52,16 +52,16 @@ def recent_stories(engine: Engine, limit: int = 20, min_articles: int = 1) -> li
 def story_cluster(engine: Engine, story_id: str) -> list[ClusterArticle]:
     stmt = (
         select(
-            Article.id,
-            Article.source,
-            Article.title,
-            Article.published_at,
-            Article.is_novel,
-            ArticleSignature.novelty,
+            ArticleRow.id,
+            ArticleRow.source,
+            ArticleRow.title,
+            ArticleRow.published_at,
+            ArticleRow.is_novel,
+            ArticleSignatureRow.novelty,
         )
-        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
-        .where(Article.story_id == story_id)
-        .order_by(Article.is_novel.desc(), Article.published_at, Article.id)
+        .outerjoin(ArticleSignatureRow, ArticleSignatureRow.article_id == ArticleRow.id)
+        .where(ArticleRow.story_id == story_id)
+        .order_by(ArticleRow.is_novel.desc(), ArticleRow.published_at, ArticleRow.id)
     )
     with engine.connect() as conn:
         return [ClusterArticle(*row) for row in conn.execute(stmt)]
@@ -71,13 +71,13 @@ def article_entities(engine: Engine, article_id: str) -> list[tuple[str, str, fl
     """(ticker, mention, relevance, sentiment) of one article, most relevant first."""
     stmt = (
         select(
-            ArticleEntity.ticker,
-            ArticleEntity.mention,
-            ArticleEntity.relevance,
-            ArticleEntity.sentiment,
+            ArticleEntityRow.ticker,
+            ArticleEntityRow.mention,
+            ArticleEntityRow.relevance,
+            ArticleEntityRow.sentiment,
         )
-        .where(ArticleEntity.article_id == article_id)
-        .order_by(ArticleEntity.relevance.desc(), ArticleEntity.ticker)
+        .where(ArticleEntityRow.article_id == article_id)
+        .order_by(ArticleEntityRow.relevance.desc(), ArticleEntityRow.ticker)
     )
     with engine.connect() as conn:
         return [(t, m, r, s) for t, m, r, s in conn.execute(stmt)]

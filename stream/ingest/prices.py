@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from core.configfile import ConfigProblem, read_text
 from core.db import session_scope
 from core.errors import ConfigError
-from core.price_tables import PriceRow
+from core.tables.prices import PriceRow
 from core.types import Ticker
 
 __all__ = ["PriceFileError", "PricePoint", "read_prices", "parse_prices", "store_prices"]

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from core.db import execute_unnest, session_scope, table_of, unnest_insert
-from core.tables import Article
+from core.tables.articles import ArticleRow
 
 pytestmark = pytest.mark.integration
 
-ARTICLES = table_of(Article)
+ARTICLES = table_of(ArticleRow)
 INSERT = unnest_insert(
     ARTICLES,
     (

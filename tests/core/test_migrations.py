@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from core import migrate
-from core.metadata import load_metadata
+from core.tables.metadata import load_metadata
 
 pytestmark = pytest.mark.integration
 

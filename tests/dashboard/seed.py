@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
-from core.alert_tables import AlertEventRow, AlertRuleRow, AlertStateRow
 from core.schemas import Article, ArticleScored, EntityMention, TopicProbability
-from core.tables import WorkerStatus
+from core.tables.alerts import AlertEventRow, AlertRuleRow, AlertStateRow
+from core.tables.worker import WorkerStatusRow
 from stream.persist import BatchWrite, persist_batch
 
 WIDTHS = (60, 3600, 86400)
@@ -138,7 +138,7 @@ def seed(engine: Engine, *, now: datetime | None = None, n: int = 480) -> Seeded
     times = [a.published_at for a, _ in pairs]
     with engine.begin() as conn:
         conn.execute(
-            insert(WorkerStatus).values(
+            insert(WorkerStatusRow).values(
                 worker_id="worker-1",
                 updated_at=now,
                 started_at=now - timedelta(hours=1),

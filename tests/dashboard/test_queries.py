@@ -7,7 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from dashboard import queries as q
+from dashboard.queries.alert_actions import acknowledge, silence
+from dashboard.queries.alerts import active_alerts, alert_events, alert_rules
+from dashboard.queries.article_detail import article_detail
+from dashboard.queries.articles import ArticleFilters, article_page, article_select, decode_cursor
+from dashboard.queries.health import health
+from dashboard.queries.heatmap import heatmap
+from dashboard.queries.movers import movers
+from dashboard.queries.series import series
 from dashboard.timerange import resolve_range
 from tests.dashboard.seed import XSS_TITLE, Seeded
 
@@ -28,11 +35,11 @@ def test_series_sums_buckets_into_steps(db: Engine, seeded: Seeded) -> None:
     rng = resolve_range(preset="24h", now=seeded.now)
     assert (rng.width_s, rng.step_s) == (60, 900)
     with db.connect() as conn:
-        market = q.series(conn, "market", [], rng)
-        hourly = q.series(
+        market = series(conn, "market", [], rng)
+        hourly = series(
             conn, "market", [], resolve_range(preset="24h", step_s=3600, now=seeded.now)
         )
-        aapl = q.series(conn, "ticker", ["AAPL"], rng)
+        aapl = series(conn, "ticker", ["AAPL"], rng)
     total = sum(p.n_total for p in market)
     assert total == seeded.count_since(rng.start) > 200
     assert sum(p.n_total for p in hourly) == seeded.count_since(rng.start.replace(minute=0))
@@ -46,42 +53,42 @@ def test_long_ranges_read_coarse_buckets(db: Engine, seeded: Seeded) -> None:
     year = resolve_range(preset="1y", now=seeded.now)
     assert (month.width_s, year.width_s) == (3600, 86400)
     with db.connect() as conn:
-        assert sum(p.n_total for p in q.series(conn, "market", [], year)) == seeded.n_articles
-        assert sum(p.n_total for p in q.series(conn, "market", [], month)) == seeded.n_articles
+        assert sum(p.n_total for p in series(conn, "market", [], year)) == seeded.n_articles
+        assert sum(p.n_total for p in series(conn, "market", [], month)) == seeded.n_articles
 
 
 def test_heatmap_and_movers(db: Engine, seeded: Seeded) -> None:
     rng = resolve_range(preset="24h", now=seeded.now)
     with db.connect() as conn:
-        cells = q.heatmap(conn, "topic", rng)
-        movers = q.movers(conn, "ticker", rng)
+        cells = heatmap(conn, "topic", rng)
+        ranked = movers(conn, "ticker", rng)
     assert {c.scope_key for c in cells} == {
         "Earnings",
         "Macro",
         "M&A | Investments",
         "Stock Movement",
     }
-    assert {m.scope_key for m in movers} == {"AAPL", "TSLA", "MSFT", "NVDA"}
-    assert all(m.prev_n_total > 0 and m.change is not None for m in movers)
+    assert {m.scope_key for m in ranked} == {"AAPL", "TSLA", "MSFT", "NVDA"}
+    assert all(m.prev_n_total > 0 and m.change is not None for m in ranked)
     with db.connect() as conn:  # a week or more ranks on daily buckets
-        week = q.movers(conn, "ticker", resolve_range(preset="7d", now=seeded.now), min_articles=1)
-    assert sum(m.n_total for m in week) >= sum(m.n_total for m in movers)
+        week = movers(conn, "ticker", resolve_range(preset="7d", now=seeded.now), min_articles=1)
+    assert sum(m.n_total for m in week) >= sum(m.n_total for m in ranked)
 
 
 def test_article_page_filters_and_paginates(db: Engine, seeded: Seeded) -> None:
     with db.connect() as conn:
-        page = q.article_page(conn, q.ArticleFilters(tickers=["AAPL"]), limit=10)
-        rest = q.article_page(
+        page = article_page(conn, ArticleFilters(tickers=["AAPL"]), limit=10)
+        rest = article_page(
             conn,
-            q.ArticleFilters(tickers=["AAPL"]),
+            ArticleFilters(tickers=["AAPL"]),
             limit=500,
-            cursor=q.decode_cursor(page.next_cursor or ""),
+            cursor=decode_cursor(page.next_cursor or ""),
         )
-        neg = q.article_page(
-            conn, q.ArticleFilters(sentiments=["negative"], sources=["wire"]), limit=500
+        neg = article_page(
+            conn, ArticleFilters(sentiments=["negative"], sources=["wire"]), limit=500
         )
-        found = q.article_page(conn, q.ArticleFilters(text="<script>"), limit=5)
-        none = q.article_page(conn, q.ArticleFilters(text="100%_"), limit=5)
+        found = article_page(conn, ArticleFilters(text="<script>"), limit=5)
+        none = article_page(conn, ArticleFilters(text="100%_"), limit=5)
     assert XSS_TITLE in [r.title for r in page.rows] and page.next_cursor is not None
     ids = [r.id for r in page.rows + rest.rows]
     assert len(ids) == len(set(ids)) and all(r.tickers == ["AAPL"] for r in page.rows + rest.rows)
@@ -92,21 +99,21 @@ def test_article_page_filters_and_paginates(db: Engine, seeded: Seeded) -> None:
     assert [r.title for r in found.rows] == [XSS_TITLE]
     assert none.rows == []
     with pytest.raises(ValueError):
-        q.decode_cursor("not-a-cursor")
+        decode_cursor("not-a-cursor")
 
 
 def test_article_detail(db: Engine, seeded: Seeded) -> None:
     with db.connect() as conn:
-        first = q.article_page(conn, q.ArticleFilters(), limit=1).rows[0]
-        detail = q.article_detail(conn, first.id)
-        assert q.article_detail(conn, "0" * 64) is None
+        first = article_page(conn, ArticleFilters(), limit=1).rows[0]
+        detail = article_detail(conn, first.id)
+        assert article_detail(conn, "0" * 64) is None
     assert detail is not None and detail.scores[0].model_version == "test-1"
     assert detail.entities[0].ticker in first.tickers
 
 
 def test_health(db: Engine, seeded: Seeded) -> None:
     with db.connect() as conn:
-        h = q.health(conn, now=seeded.now)
+        h = health(conn, now=seeded.now)
     assert h.workers[0].provider == "CPUExecutionProvider"
     assert h.dead_letters == 0
     assert {s.source for s in h.sources} == {"wire", "blog", "rss"}
@@ -116,15 +123,15 @@ def test_health(db: Engine, seeded: Seeded) -> None:
 def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
     # one transaction, rolled back: the module's shared data stays as seeded
     with db.connect() as conn:
-        events = q.alert_events(
+        events = alert_events(
             conn, start=seeded.now - timedelta(days=1), end=seeded.now + timedelta(minutes=1)
         )
-        active = q.active_alerts(conn)
-        rules = q.alert_rules(conn)
-        assert q.acknowledge(conn, active[0].rule_id, "AAPL", by="analyst")
-        assert not q.acknowledge(conn, active[0].rule_id, "NOPE", by="analyst")
-        q.silence(conn, active[0].rule_id, "AAPL", duration=timedelta(hours=1), by="analyst")
-        after = q.active_alerts(conn)
+        active = active_alerts(conn)
+        rules = alert_rules(conn)
+        assert acknowledge(conn, active[0].rule_id, "AAPL", by="analyst")
+        assert not acknowledge(conn, active[0].rule_id, "NOPE", by="analyst")
+        silence(conn, active[0].rule_id, "AAPL", duration=timedelta(hours=1), by="analyst")
+        after = active_alerts(conn)
         conn.rollback()
     assert [e.to_state for e in events] == ["firing", "resolved"]
     assert events[0].reason and active[0].scope_key == "AAPL"
@@ -135,10 +142,10 @@ def test_alerts_ack_and_silence(db: Engine, seeded: Seeded) -> None:
 @pytest.mark.parametrize(
     "filters",
     [
-        q.ArticleFilters(tickers=["AAPL"]),
-        q.ArticleFilters(tickers=["AAPL", "MSFT"], sentiments=["negative"]),
-        q.ArticleFilters(topics=["Macro"], sources=["wire"]),
-        q.ArticleFilters(sources=["blog"], text="probe"),
+        ArticleFilters(tickers=["AAPL"]),
+        ArticleFilters(tickers=["AAPL", "MSFT"], sentiments=["negative"]),
+        ArticleFilters(topics=["Macro"], sources=["wire"]),
+        ArticleFilters(sources=["blog"], text="probe"),
     ],
 )
 def test_bucket_narrowing_never_changes_a_page(db: Engine, seeded: Seeded, filters) -> None:
@@ -147,10 +154,10 @@ def test_bucket_narrowing_never_changes_a_page(db: Engine, seeded: Seeded, filte
         for limit in (1, 5, 40):
             cursor = None
             for _ in range(3):
-                page = q.article_page(conn, filters, limit=limit, cursor=cursor)
-                plain = conn.execute(q.article_select(filters, limit=limit, cursor=cursor)).all()
+                page = article_page(conn, filters, limit=limit, cursor=cursor)
+                plain = conn.execute(article_select(filters, limit=limit, cursor=cursor)).all()
                 assert [r.id for r in page.rows] == [r.id for r in plain[:limit]]
                 assert (page.next_cursor is not None) == (len(plain) > limit)
                 if page.next_cursor is None:
                     break
-                cursor = q.decode_cursor(page.next_cursor)
+                cursor = decode_cursor(page.next_cursor)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from dashboard.search import search_headlines
+from dashboard.queries.search import search_headlines
 from dashboard.server import create_api
 from tests.dashboard.seed import seed
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine
 
+from core.csvout import to_csv
 from core.errors import ConfigError
 from dashboard.auth import AuthConfig, is_loopback, require_safe_binding
-from dashboard.components.export import to_csv
 from dashboard.components.tables import safe_href
 from dashboard.timerange import RangeError, resolve_range
 
@@ -140,10 +140,17 @@ def test_every_refreshing_callback_pauses_the_timer_while_it_runs() -> None:
 
 def test_markup_in_a_source_name_stays_text_in_the_chart() -> None:
     from dashboard.components.figures import sentiment_figure
-    from dashboard.queries import SeriesPoint
+    from dashboard.queries.series import SeriesPoint
 
     name = '<a href="javascript:alert(1)">Wire</a>'
-    point = SeriesPoint(datetime(2026, 1, 1, tzinfo=UTC), 2, 1, 0, 1, 0.0)
+    point = SeriesPoint(
+        bucket_start=datetime(2026, 1, 1, tzinfo=UTC),
+        n_total=2,
+        n_negative=1,
+        n_neutral=0,
+        n_positive=1,
+        score_sum=0.0,
+    )
     fig = sentiment_figure([point], [], uirevision="x", title=name)
     names = [trace.name for trace in fig.data if trace.name]
     # plotly renders <a> in legends as a link; the escaped form displays the name as typed

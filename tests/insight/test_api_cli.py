@@ -161,13 +161,13 @@ def test_cli_takes_any_unique_id_prefix(
     from app.cli import app
     from core.config import get_settings
     from core.db import session_scope
-    from core.tables import Article
+    from core.tables.articles import ArticleRow
 
     twins = ["c0ffee" + "0" * 57 + "1", "c0ffee" + "0" * 57 + "2"]
     with session_scope(db) as s:
         for aid in twins:
             s.add(
-                Article(
+                ArticleRow(
                     id=aid, source="wire", title="Profit jumps", language="en",
                     published_at=datetime(2026, 1, 5, tzinfo=UTC),
                     fetched_at=datetime(2026, 1, 5, tzinfo=UTC),

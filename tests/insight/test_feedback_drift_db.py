@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from core.db import session_scope
 from core.errors import ConfigError
-from core.tables import Article, ArticleScore
+from core.tables.articles import ArticleRow, ArticleScoreRow
 from insight.feedback import add_label, export_csv, labels_in_force, split_of
 from stream.drift import DriftReference, daily_drift, drift_alerts
 
@@ -42,7 +42,7 @@ def _articles(
             aid = hashlib.sha256(f"{source}-{seed}-{i}".encode()).hexdigest()
             when = DAY + timedelta(minutes=i)
             s.add(
-                Article(
+                ArticleRow(
                     id=aid,
                     source=source,
                     title=" ".join(rng.choices(words, k=7)),
@@ -55,7 +55,7 @@ def _articles(
             p = [(1 - conf) / 2] * 3
             p[label] = conf
             s.add(
-                ArticleScore(
+                ArticleScoreRow(
                     article_id=aid,
                     model_version="v1",
                     model_name="test",

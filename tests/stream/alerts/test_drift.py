@@ -241,7 +241,7 @@ def test_without_a_reference_drift_rules_wait(
 def test_the_built_in_rule_stays_off_with_its_reason_until_a_reference_exists(
     db: Engine, tmp_path: Path, smtp_server: SmtpServer, http_receiver: HttpReceiver
 ) -> None:
-    from dashboard import queries
+    from dashboard.queries.alerts import alert_rules
     from stream.alerts.drift import NO_REFERENCE, follow_drift_reference
 
     settings = _settings(tmp_path, smtp_server, http_receiver)
@@ -253,7 +253,7 @@ def test_the_built_in_rule_stays_off_with_its_reason_until_a_reference_exists(
     assert row == {"enabled": False, "disabled_reason": NO_REFERENCE}
     # the alerts page's rules table shows why
     with db.connect() as conn:
-        [listed] = queries.alert_rules(conn)
+        [listed] = alert_rules(conn)
     assert (listed.enabled, listed.disabled_reason) == (False, NO_REFERENCE)
     assert sync_builtin_rules(db, settings) == "unchanged"  # re-checked: still none
 

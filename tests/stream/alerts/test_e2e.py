@@ -211,8 +211,8 @@ def test_the_demo_burst_arrives_in_the_dashboards_inbox(
     from dash import html
 
     from app.launcher import DEMO_ENV
-    from dashboard import queries as q
     from dashboard.components.tables import inbox_list
+    from dashboard.queries import inbox as q
 
     env = {
         **service_env,

@@ -251,7 +251,7 @@ def test_silence_matchers_pick_the_alerts_they_cover(
 
 
 def test_dashboard_marks_silenced_only_the_alerts_a_silence_covers(db: Engine) -> None:
-    from dashboard import queries as q
+    from dashboard.queries import alerts as q
 
     add_rule(db, **{**SHARE_RULE, "scope": {"kind": "ticker", "key": "each"}})
     t0 = minute_floor(now_utc()) - timedelta(minutes=12)
@@ -271,7 +271,7 @@ def test_dashboard_marks_silenced_only_the_alerts_a_silence_covers(db: Engine) -
 
 
 def test_the_inbox_keeps_every_message_when_no_channel_is_configured(db: Engine) -> None:
-    from dashboard import queries as q
+    from dashboard.queries import inbox as q
 
     add_rule(db, **SHARE_RULE)  # names webhook, which is not configured here
     t0 = _incident(db, range(10, 12))
@@ -290,7 +290,7 @@ def test_the_inbox_keeps_every_message_when_no_channel_is_configured(db: Engine)
 def test_a_running_rule_shows_its_last_evaluation_while_every_key_stays_quiet(
     db: Engine,
 ) -> None:
-    from dashboard import queries as q
+    from dashboard.queries import alerts as q
 
     add_rule(db, **SHARE_RULE)
     t0 = _incident(db, range(0))  # nothing ever breaches: no state row is written

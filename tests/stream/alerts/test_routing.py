@@ -297,7 +297,7 @@ def test_a_market_wide_negative_alert_inhibits_the_per_ticker_ones(
     """Alertmanager inhibit/inhibit_test.go, TestInhibit (its first two cases), on the real
     engine: the target is not held back while the source has not fired, and is held back
     while it fires (recorded, shown, not sent)."""
-    from dashboard.queries import active_alerts
+    from dashboard.queries.alerts import active_alerts
 
     direction = {"direction": "down"}
     add_rule(db, name="ticker-negative", channels=["webhook"], labels=direction)

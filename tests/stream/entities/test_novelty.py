@@ -74,11 +74,11 @@ def _article(i: int, title: str, when: datetime, source: str = "wire") -> Articl
 def _insert(engine: Engine, articles: list[Article]) -> None:
     from sqlalchemy.dialects.postgresql import insert
 
-    from core.tables import Article as Row
+    from core.tables.articles import ArticleRow
 
     with session_scope(engine) as session:
         session.execute(
-            insert(Row).values(
+            insert(ArticleRow).values(
                 [
                     {
                         "id": a.id,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from core.config import get_settings
-from dashboard.prices import price_returns
+from dashboard.queries.prices import price_returns
 from stream.ingest.prices import PriceFileError, parse_prices
 
 DOWNLOAD = """Date,Open,High,Low,Close,Adj Close,Volume

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.tables import Base
+from core.tables.base import Base
 
-__all__ = ["ArticleLabel"]
+__all__ = ["ArticleLabelRow"]
 
 
-class ArticleLabel(Base):
+class ArticleLabelRow(Base):
     __tablename__ = "article_labels"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Float, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.tables import Base
+from core.tables.base import Base
 
 __all__ = ["PriceRow"]
 

@@ -28,16 +28,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.tables import Article, Base
+from core.tables.articles import ArticleRow
+from core.tables.base import Base
 
-__all__ = ["ArticleBand", "ArticleSignature", "Story", "TickerBucket"]
+__all__ = ["ArticleBandRow", "ArticleSignatureRow", "StoryRow", "TickerBucketRow"]
 
 # A story's cluster is listed by story id (dashboard). Declared here, on the articles
-# table, so core/tables.py stays the backbone's; a bound column attaches it to the table.
-Index("ix_articles_story_id", Article.__table__.c.story_id)
+# table, so articles.py stays the backbone's; a bound column attaches it to the table.
+Index("ix_articles_story_id", ArticleRow.__table__.c.story_id)
 
 
-class Story(Base):
+class StoryRow(Base):
     __tablename__ = "stories"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -49,7 +50,7 @@ class Story(Base):
     __table_args__ = (Index("ix_stories_last_published_at", "last_published_at"),)
 
 
-class ArticleSignature(Base):
+class ArticleSignatureRow(Base):
     __tablename__ = "article_signatures"
 
     article_id: Mapped[str] = mapped_column(
@@ -70,7 +71,7 @@ class ArticleSignature(Base):
     )
 
 
-class ArticleBand(Base):
+class ArticleBandRow(Base):
     """One row per LSH band key of a signature. Candidate lookup is ``band_key = ANY(keys)``
     on this primary key: a GIN ``bands && keys`` scan was never chosen by the planner for
     a batch's ~2,000 keys and the sequential overlap check cost 0.4 s per batch.
@@ -91,7 +92,7 @@ class ArticleBand(Base):
     __table_args__ = (Index("ix_article_bands_stored_at", "stored_at"),)
 
 
-class TickerBucket(Base):
+class TickerBucketRow(Base):
     """Per ticker and bucket: every mention (``n_mentions``, repeats included) and the
     relevance-weighted sentiment of distinct stories (``w_*``)."""
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from core.price_tables import PriceRow
+from core.tables.prices import PriceRow
 
 __all__ = ["ReturnPoint", "price_returns"]
 

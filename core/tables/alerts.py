@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.tables import Base
+from core.tables.base import Base
 
 __all__ = [
     "EACH_KEY",
