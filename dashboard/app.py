@@ -22,6 +22,7 @@ from dashboard import context, queries
 from dashboard.auth import AuthConfig
 from dashboard.components.controls import controls_bar, refresh_control
 from dashboard.components.layout import navbar
+from dashboard.components.urlsync import url_components
 
 __all__ = ["PAGES", "create_dash_app"]
 
@@ -43,6 +44,7 @@ def _shell() -> html.Div:
     return html.Div(
         [
             dcc.Location(id="nav", refresh="callback-nav"),
+            *url_components(),
             dcc.Interval(id="tick", interval=15_000, n_intervals=0),
             navbar(refresh_control()),
             controls_bar(tickers, sources),

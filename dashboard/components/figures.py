@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.components.theme import COLORS
+from dashboard.components.theme import COLORS, wall_time
 from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
 
 __all__ = [
@@ -82,11 +82,13 @@ def sentiment_figure(
     uirevision: str,
     title: str = "Sentiment index",
     height: int = 420,
+    tz: tzinfo = UTC,
 ) -> go.Figure:
-    """Mean signed score and negative share over time, volume below, alerts as markers."""
+    """Mean signed score and negative share over time, volume below, alerts as markers;
+    times on the axis are read in ``tz``."""
     if not points:
         return empty_figure("No articles in this range", height)
-    x = [p.bucket_start for p in points]
+    x = [wall_time(p.bucket_start, tz) for p in points]
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -170,7 +172,7 @@ def sentiment_figure(
         secondary_y=True,
     )
     fig.update_yaxes(title_text="Articles", row=2, col=1)
-    _annotate_alerts(fig, alerts, x[0], x[-1])
+    _annotate_alerts(fig, alerts, tz)
     return _base_layout(fig, uirevision, height)
 
 
@@ -189,9 +191,7 @@ def smoothed_index(
     return out
 
 
-def _annotate_alerts(
-    fig: go.Figure, alerts: Sequence[AlertEvent], first: object, last: object
-) -> None:
+def _annotate_alerts(fig: go.Figure, alerts: Sequence[AlertEvent], tz: tzinfo) -> None:
     # markers on the top axis rather than vertical lines: dozens of alerts stay readable,
     # and each keeps a hover text with the rule and the reason
     shown = [a for a in alerts if a.to_state in ("firing", "resolved")]
@@ -201,7 +201,7 @@ def _annotate_alerts(
             continue
         fig.add_trace(
             go.Scatter(
-                x=[a.at for a in group],
+                x=[wall_time(a.at, tz) for a in group],
                 y=[0.93] * len(group),
                 mode="markers",
                 name=f"Alert {state}",
@@ -220,7 +220,7 @@ def _annotate_alerts(
     for a in shown[:30]:
         if a.to_state == "firing":
             fig.add_vline(
-                x=a.at,
+                x=wall_time(a.at, tz),
                 line={"color": COLORS["firing"], "width": 1, "dash": "dot"},
                 opacity=0.5,
                 row=1,
@@ -235,6 +235,7 @@ def heatmap_figure(
     height: int = 360,
     x_range: tuple[datetime, datetime] | None = None,
     step_s: int | None = None,
+    tz: tzinfo = UTC,
 ) -> go.Figure:
     """Negative share per topic and time step; blank where a topic had no article.
 
@@ -257,7 +258,7 @@ def heatmap_figure(
     half = timedelta(seconds=step_s / 2) if step_s else timedelta(0)
     fig = go.Figure(
         go.Heatmap(
-            x=[t + half for t in times],
+            x=[wall_time(t + half, tz) for t in times],
             y=keys,
             z=z,
             customdata=counts,
@@ -274,5 +275,5 @@ def heatmap_figure(
     fig = _base_layout(fig, uirevision, max(height, 28 * len(keys) + 80))
     fig.update_layout(hovermode="closest", margin={"l": 180, "r": 24, "t": 12, "b": 36})
     if x_range is not None:
-        fig.update_xaxes(range=list(x_range))
+        fig.update_xaxes(range=[wall_time(t, tz) for t in x_range])
     return fig

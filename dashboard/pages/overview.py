@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -17,7 +17,7 @@ from dashboard.components.export import SERIES_COLUMNS, series_rows, to_csv
 from dashboard.components.figures import GRAPH_CONFIG, heatmap_figure, sentiment_figure
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.tables import articles_table, movers_list
-from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.components.theme import fmt_score, fmt_share, fmt_time, wall_time
 from dashboard.timerange import STEPS_S, TimeRange, step_label
 
 TOP_N = 5
@@ -165,25 +165,28 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
     neg_t, up_t = _ranked(topic_movers)
     neg_k, up_k = _ranked(ticker_movers)
     uirev = controls.uirevision
+    tz = controls.tz
     sub = (
-        f"{label} · {rng.start:%Y-%m-%d %H:%M} → {rng.end:%Y-%m-%d %H:%M} UTC · "
-        f"step {step_label(rng.step_s)} · updated {datetime.now(UTC):%H:%M:%S}"
+        f"{label} · {fmt_time(rng.start, tz)} → {fmt_time(rng.end, tz)} · "
+        f"step {step_label(rng.step_s)} · updated {datetime.now(tz):%H:%M:%S}"
     )
     # both time axes span the selected range, so a heatmap column sits under its stretch
     x_range = (rng.start, rng.end)
-    index_figure = sentiment_figure(points, alerts, uirevision=uirev, title=label)
+    index_figure = sentiment_figure(points, alerts, uirevision=uirev, title=label, tz=tz)
     if points:
-        index_figure.update_xaxes(range=list(x_range))
+        index_figure.update_xaxes(range=[wall_time(t, tz) for t in x_range])
     note = market_wide_note(controls)
     return (
         index_figure,
-        heatmap_figure(cells, uirevision=uirev, x_range=x_range, step_s=heatmap_range(rng).step_s),
+        heatmap_figure(
+            cells, uirevision=uirev, x_range=x_range, step_s=heatmap_range(rng).step_s, tz=tz
+        ),
         kpis,
         movers_list(neg_t, "topic", metric="negative"),
         movers_list(up_t, "topic", metric="improved"),
         movers_list(neg_k, "ticker", metric="negative"),
         movers_list(up_k, "ticker", metric="improved"),
-        articles_table(latest.rows, id="latest-table"),
+        articles_table(latest.rows, id="latest-table", tz=tz),
         {"scope": label, "rows": series_rows(points)},
         sub,
         note,
