@@ -27,7 +27,17 @@ from dashboard.components.urlsync import url_components
 __all__ = ["PAGES", "create_dash_app"]
 
 HERE = Path(__file__).resolve().parent
-PAGES = ("overview", "topic", "ticker", "source", "article", "search", "alerts", "health")
+PAGES = (
+    "overview",
+    "topic",
+    "ticker",
+    "source",
+    "article",
+    "search",
+    "stories",
+    "alerts",
+    "health",
+)
 
 _app: Dash | None = None
 
