@@ -122,6 +122,8 @@ class Entity(Base):
     name: Mapped[str] = mapped_column(Text)
     exchange: Mapped[str | None] = mapped_column(String(20))
     aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # optional grouping for sector series (the catalogue's ``sector`` column)
+    sector: Mapped[str | None] = mapped_column(String(60))
 
 
 class ArticleEntity(Base):

@@ -23,6 +23,7 @@ from dashboard.auth import AuthConfig
 from dashboard.components.controls import controls_bar, refresh_control
 from dashboard.components.layout import navbar
 from dashboard.components.urlsync import url_components
+from dashboard.sectors import sector_names
 
 __all__ = ["PAGES", "create_dash_app"]
 
@@ -49,15 +50,16 @@ def _shell() -> html.Div:
         with context.connect() as conn:
             tickers = queries.scope_keys(conn, "ticker", since)
             sources = queries.scope_keys(conn, "source", since)
+            sectors = sector_names(conn)
     except Exception:  # the shell must render even when the database is down
-        tickers, sources = [], []
+        tickers, sources, sectors = [], [], []
     return html.Div(
         [
             dcc.Location(id="nav", refresh="callback-nav"),
             *url_components(),
             dcc.Interval(id="tick", interval=15_000, n_intervals=0),
             navbar(refresh_control()),
-            controls_bar(tickers, sources),
+            controls_bar(tickers, sources, sectors),
             html.Main(dash.page_container, className="container"),
         ],
         className="app",

@@ -43,10 +43,13 @@ VIEW_KEYS = (
     "sentiment",
     "tz",
     "compare",
+    "sectors",
 )
 # as core.types.Ticker; sources are feed names (letters, digits, - _ . and spaces)
 _TICKER = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 _SOURCE = re.compile(r"^[\w.\- ]{1,64}$")
+# watchlist sector names ("Information Technology"); no commas, they separate the list
+_SECTOR = re.compile(r"^[\w&.'\- ]{1,60}$")
 _MAX_VALUES = 50  # per key: a crafted URL cannot make a filter of thousands of keys
 
 
@@ -64,6 +67,7 @@ class ViewState:
     sentiments: tuple[str, ...] = ()
     tz: str = DEFAULT_TZ
     compare: bool = False
+    sectors: tuple[str, ...] = ()
 
 
 @cache
@@ -140,4 +144,5 @@ def parse_view(query: str | None) -> ViewState | None:
         sentiments=_unique(many("sentiment"), set(SENTIMENTS)),
         tz=tz if tz in time_zones() else DEFAULT_TZ,
         compare=first("compare") in ("1", "true", "on"),
+        sectors=_unique(many("sectors"), _SECTOR),
     )

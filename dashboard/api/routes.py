@@ -31,7 +31,9 @@ from dashboard.api.schemas import (
     ScopeKind,
     SeriesOut,
     SeriesPointOut,
+    SeriesScope,
 )
+from dashboard.sectors import sector_tickers
 
 __all__ = ["router"]
 
@@ -70,21 +72,33 @@ def _check_keys(keys: Sequence[str]) -> None:
 def get_series(
     conn: ConnDep,
     rng: RangeDep,
-    scope: Annotated[ScopeKind, Query(description="market, topic, ticker or source")] = "market",
+    scope: Annotated[
+        SeriesScope, Query(description="market, topic, ticker, source or sector")
+    ] = "market",
     key: KeyList = [],  # noqa: B006 - FastAPI copies query defaults
     format: FormatQuery = "json",
 ) -> SeriesOut | Response:
     """Sentiment per step: counts per label, mean signed score and negative share.
 
-    Several keys are summed (e.g. key=AAPL&key=MSFT). The bucket width read is the
-    coarsest that divides the step; at most 5,000 points per request.
+    Several keys are summed (e.g. key=AAPL&key=MSFT). A sector (from the watchlist's
+    ``sector`` column) sums its tickers. The bucket width read is the coarsest that
+    divides the step; at most 5,000 points per request.
     """
     if scope != "market" and not key:
         raise HTTPException(422, f"scope={scope} needs at least one key=...")
     if scope == "ticker":
         key = q.normalise_tickers(key)
     _check_keys(key)
-    points = q.series(conn, scope, key, rng)
+    tickers: list[str] | None = None
+    if scope == "sector":
+        members = sector_tickers(conn, key)
+        empty = [s for s, ts in members.items() if not ts]
+        if empty:
+            raise HTTPException(422, f"no watchlist ticker has sector {empty[0]!r}")
+        tickers = list(dict.fromkeys(t for ts in members.values() for t in ts))
+        points = q.series(conn, "ticker", tickers, rng)
+    else:
+        points = q.series(conn, scope, key, rng)
     out = [
         SeriesPointOut(
             bucket_start=p.bucket_start,
@@ -102,6 +116,7 @@ def get_series(
     return SeriesOut(
         scope_kind=scope,
         keys=[q.MARKET_KEY] if scope == "market" else key,
+        tickers=tickers,
         start=rng.start,
         end=rng.end,
         width_s=rng.width_s,

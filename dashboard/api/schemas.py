@@ -18,12 +18,15 @@ __all__ = [
     "HealthOut",
     "ScoreOut",
     "SeriesOut",
+    "SeriesScope",
     "SeriesPointOut",
     "SourceOut",
     "WorkerOut",
 ]
 
 ScopeKind = Literal["market", "topic", "ticker", "source"]
+# series also sum a watchlist sector's tickers
+SeriesScope = Literal["market", "topic", "ticker", "source", "sector"]
 
 
 class ErrorOut(BaseModel):
@@ -43,8 +46,11 @@ class SeriesPointOut(BaseModel):
 
 
 class SeriesOut(BaseModel):
-    scope_kind: ScopeKind
+    scope_kind: SeriesScope
     keys: list[str]
+    tickers: list[str] | None = Field(
+        default=None, description="scope=sector: the watchlist tickers summed"
+    )
     start: datetime
     end: datetime
     width_s: int = Field(description="stored bucket width read")

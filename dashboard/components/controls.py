@@ -14,7 +14,6 @@ from typing import Any
 from dash import Input, dcc, html
 
 from core.labels import TOPIC_LABELS
-from dashboard.queries import ScopeKind
 from dashboard.timerange import PRESETS, STEPS_S, RangeError, TimeRange, resolve_range, step_label
 from dashboard.viewstate import DEFAULT_PRESET, DEFAULT_TZ, SENTIMENTS, time_zone, time_zones
 
@@ -46,6 +45,7 @@ CONTROL_INPUTS = [
     Input("f-sentiment", "value"),
     Input("tz", "value"),
     Input("compare", "value"),
+    Input("f-sectors", "value"),
     Input("tick", "n_intervals"),
 ]
 # the components and props the URL mirrors, in the order of viewstate.VIEW_KEYS' controls
@@ -60,6 +60,7 @@ VIEW_PROPS = (
     ("f-sentiment", "value"),
     ("tz", "value"),
     ("compare", "value"),
+    ("f-sectors", "value"),
 )
 
 
@@ -75,12 +76,13 @@ class Controls:
     sentiments: tuple[str, ...]
     tz_name: str = DEFAULT_TZ
     compare: bool = False
+    sectors: tuple[str, ...] = ()
 
     @classmethod
     def from_values(cls, *values: Any) -> Controls:
         """From the values of CONTROL_INPUTS (the timer's, last, may be left out)."""
         preset, start_date, end_date, step, topics, tickers, sources, sentiments = values[:8]
-        tz_name, compare = (list(values[8:10]) + [None, None])[:2]
+        tz_name, compare, sectors = (list(values[8:11]) + [None, None, None])[:3]
         return cls(
             preset or DEFAULT_PRESET,
             start_date,
@@ -92,6 +94,7 @@ class Controls:
             tuple(sentiments or ()),
             tz_name or DEFAULT_TZ,
             bool(compare),
+            tuple(sectors or ()),
         )
 
     @property
@@ -118,17 +121,6 @@ class Controls:
         except RangeError:
             return resolve_range(preset=DEFAULT_PRESET, now=now)
 
-    def series_scope(self) -> tuple[ScopeKind, list[str], str]:
-        """Which buckets the index chart sums: one filter kind (tickers, then topics, then
-        sources), since buckets cannot intersect kinds; article lists apply every filter."""
-        if self.tickers:
-            return "ticker", list(self.tickers), ", ".join(self.tickers)
-        if self.topics:
-            return "topic", list(self.topics), ", ".join(self.topics)
-        if self.sources:
-            return "source", list(self.sources), ", ".join(self.sources)
-        return "market", [], "Market"
-
     @property
     def uirevision(self) -> str:
         # zoom survives a refresh, resets when what is shown changes
@@ -143,6 +135,8 @@ class Controls:
                 *self.tickers,
                 "#",
                 *self.sources,
+                "#",
+                *self.sectors,
                 "#",
                 self.tz_name,
                 str(self.compare),
@@ -160,7 +154,9 @@ def _dropdown(id: str, placeholder: str, options: Sequence[str]) -> dcc.Dropdown
     )
 
 
-def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
+def controls_bar(
+    tickers: Sequence[str], sources: Sequence[str], sectors: Sequence[str] = ()
+) -> html.Div:
     return html.Div(
         className="controls",
         children=[
@@ -206,6 +202,7 @@ def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
                 [
                     _dropdown("f-topics", "Topics", TOPIC_LABELS),
                     _dropdown("f-tickers", "Tickers", tickers),
+                    _dropdown("f-sectors", "Sectors", sectors),
                     _dropdown("f-sources", "Sources", sources),
                     dcc.Checklist(
                         id="f-sentiment",

@@ -16,6 +16,7 @@ from dashboard.queries import AlertEvent, HeatCell, SeriesPoint
 
 __all__ = [
     "GRAPH_CONFIG",
+    "compare_figure",
     "empty_figure",
     "heatmap_figure",
     "sentiment_figure",
@@ -277,3 +278,47 @@ def heatmap_figure(
     if x_range is not None:
         fig.update_xaxes(range=[wall_time(t, tz) for t in x_range])
     return fig
+
+
+# distinct hues for compared lines, none of them the sentiment red or green
+COMPARE_COLORS = (
+    "#1d4ed8",
+    "#d97706",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+    "#b45309",
+)
+
+
+def compare_figure(
+    series: Sequence[tuple[str, Sequence[SeriesPoint]]],
+    *,
+    uirevision: str,
+    height: int = 420,
+    tz: tzinfo = UTC,
+) -> go.Figure:
+    """One smoothed index line per compared key, on one axis, instead of their sum."""
+    if not any(points for _, points in series):
+        return empty_figure("No articles in this range", height)
+    fig = go.Figure()
+    for i, (label, points) in enumerate(series):
+        fig.add_trace(
+            go.Scatter(
+                x=[wall_time(p.bucket_start, tz) for p in points],
+                y=smoothed_index(points),
+                name=plain(label),
+                mode="lines",
+                line={"color": COMPARE_COLORS[i % len(COMPARE_COLORS)], "width": 2},
+                hovertemplate="%{y:+.2f}",
+            )
+        )
+    fig.update_yaxes(
+        title_text=f"Score ({SMOOTHING}-step)",
+        range=[-1, 1],
+        zeroline=True,
+        zerolinecolor="#9ca3af",
+    )
+    return _base_layout(fig, uirevision, height)

@@ -49,6 +49,7 @@ def control_values(view: ViewState) -> list[Any]:
         list(view.sentiments),
         view.tz,
         ["on"] if view.compare else [],
+        list(view.sectors),
     ]
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.services.process import free_port
 from tests.dashboard.seed import Seeded
@@ -155,3 +155,64 @@ def test_the_time_zone_moves_axis_and_table_times(duo) -> None:
     assert parse(tokyo_x) - parse(utc_x) == timedelta(hours=9)
     assert parse(tokyo_cell[:16]) - parse(utc_cell[:16]) >= timedelta(hours=9)
     assert "JST" in duo.find_element("#overview-sub").text
+
+
+def _traces(duo) -> list[str]:
+    return list(
+        duo.driver.execute_script(
+            "const g = document.querySelector('#index-chart .js-plotly-plot');"
+            "return g && g.data ? g.data.map(t => t.name) : [];"
+        )
+    )
+
+
+def test_compare_draws_one_line_per_ticker(duo) -> None:
+    open_url(duo, "/?range=24h&tickers=AAPL,TSLA,MSFT")
+    summed = wait_for(lambda: (t := _traces(duo)) and "AAPL" not in t and t, "no summed chart")
+    assert any("index" in name for name in summed)  # the one summed index and its volume
+    duo.find_element("#compare input").click()
+    names = wait_for(lambda: (t := _traces(duo)) == ["AAPL", "TSLA", "MSFT"] and t, "no lines")
+    assert names == ["AAPL", "TSLA", "MSFT"]
+    wait_for(lambda: query(duo).get("compare") == ["1"], "compare is not in the URL")
+    # each line is that ticker's own series: as many points as its own chart has
+    lengths = duo.driver.execute_script(
+        "return document.querySelector('#index-chart .js-plotly-plot').data.map(t => t.x.length);"
+    )
+    assert all(n > 10 for n in lengths), lengths
+
+
+def test_sectors_sum_their_tickers_and_compare_side_by_side(
+    duo, seeded_db: tuple[Engine, Seeded]
+) -> None:
+    from stream.entities.catalogue import CatalogueEntry, import_catalogue
+
+    db, seeded = seeded_db
+    import_catalogue(
+        db,
+        [
+            CatalogueEntry("AAPL", "Apple Inc.", sector="Tech"),
+            CatalogueEntry("MSFT", "Microsoft", sector="Tech"),
+            CatalogueEntry("TSLA", "Tesla", sector="Autos"),
+            CatalogueEntry("NVDA", "Nvidia"),
+        ],
+    )
+    open_url(duo, "/?range=7d&sectors=Tech")
+    wait_for(lambda: "Tech" in duo.find_element("#overview-sub").text, "sector not applied")
+    # the sector's articles are its tickers' (each seeded article names one ticker)
+    with db.connect() as conn:
+        expected = conn.execute(
+            text(
+                "SELECT count(*) FROM article_entities e JOIN articles a ON a.id = e.article_id "
+                "WHERE e.ticker IN ('AAPL', 'MSFT') AND a.published_at >= :since"
+            ),
+            {"since": seeded.now - timedelta(days=6, hours=23)},
+        ).scalar_one()
+    shown = wait_for(
+        lambda: int(duo.find_element("#kpi-articles .kpi-value").text.replace(",", "")),
+        "no count",
+    )
+    assert expected > 0 and expected <= shown <= expected + 2  # the range's edge moves
+    assert {c.text for c in duo.find_elements("#latest-table .chip")} <= {"AAPL", "MSFT"}
+
+    open_url(duo, "/?range=7d&sectors=Tech,Autos&compare=1")
+    wait_for(lambda: _traces(duo) == ["Tech", "Autos"], "no line per sector")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from dashboard.compare import MAX_LINES, Line, chart_lines
 from dashboard.components.controls import Controls
 from dashboard.components.theme import fmt_time, wall_time
 from dashboard.components.urlsync import control_values
@@ -32,7 +33,7 @@ def test_every_control_is_read_back() -> None:
         tz="Europe/Berlin",
         compare=True,
     )
-    assert control_values(view)[-1] == ["on"]
+    assert control_values(view)[9:] == [["on"], []]  # compare, sectors
 
 
 def test_an_absolute_range_needs_a_valid_start() -> None:
@@ -73,3 +74,24 @@ def test_the_time_zone_moves_dates_and_labels() -> None:
     rng = controls.time_range(now=datetime(2026, 11, 23, tzinfo=UTC))
     assert rng.start == datetime(2026, 11, 1, 15, tzinfo=UTC)
     assert rng.end == datetime(2026, 11, 3, 15, tzinfo=UTC)
+
+
+def test_chart_lines_sum_unless_compared() -> None:
+    title, lines = chart_lines(tickers=["AAPL", "TSLA"], topics=["Macro"])
+    assert title == "AAPL, TSLA" and lines == [Line("AAPL, TSLA", "ticker", ("AAPL", "TSLA"))]
+    _, lines = chart_lines(tickers=["AAPL", "TSLA"], compare=True)
+    assert lines == [Line("AAPL", "ticker", ("AAPL",)), Line("TSLA", "ticker", ("TSLA",))]
+    # a sector is its tickers; an unknown sector has none
+    members = {"Tech": ["AAPL", "MSFT"], "Autos": ["TSLA"]}
+    _, lines = chart_lines(sectors=["Tech", "Autos"], sector_tickers=members)
+    assert lines == [Line("Tech, Autos", "ticker", ("AAPL", "MSFT", "TSLA"))]
+    _, lines = chart_lines(sectors=["Tech", "Nope"], sector_tickers=members, compare=True)
+    assert lines == [Line("Tech", "ticker", ("AAPL", "MSFT")), Line("Nope", "ticker", ())]
+    # one key compared is just that key; no filter is the market
+    assert chart_lines(sources=["wire"], compare=True)[1] == [Line("wire", "source", ("wire",))]
+    assert chart_lines(compare=True) == ("Market", [Line("Market", "market", ())])
+    many = [f"T{i}" for i in range(MAX_LINES + 3)]
+    assert len(chart_lines(tickers=many, compare=True)[1]) == MAX_LINES
+    assert parse_view("?sectors=Information+Technology,Bad%3Cb%3E") == ViewState(
+        sectors=("Information Technology",)
+    )
