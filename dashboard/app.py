@@ -22,12 +22,24 @@ from dashboard import context
 from dashboard.auth import AuthConfig
 from dashboard.components.controls import controls_bar, refresh_control
 from dashboard.components.layout import navbar
+from dashboard.components.urlsync import url_components
 from dashboard.queries.scopes import scope_keys
+from dashboard.queries.sectors import sector_names
 
 __all__ = ["PAGES", "create_dash_app"]
 
 HERE = Path(__file__).resolve().parent
-PAGES = ("overview", "topic", "ticker", "source", "article", "search", "alerts", "health")
+PAGES = (
+    "overview",
+    "topic",
+    "ticker",
+    "source",
+    "article",
+    "search",
+    "stories",
+    "alerts",
+    "health",
+)
 
 _app: Dash | None = None
 
@@ -39,14 +51,16 @@ def _shell() -> html.Div:
         with context.connect() as conn:
             tickers = scope_keys(conn, "ticker", since)
             sources = scope_keys(conn, "source", since)
+            sectors = sector_names(conn)
     except Exception:  # the shell must render even when the database is down
-        tickers, sources = [], []
+        tickers, sources, sectors = [], [], []
     return html.Div(
         [
             dcc.Location(id="nav", refresh="callback-nav"),
+            *url_components(),
             dcc.Interval(id="tick", interval=15_000, n_intervals=0),
             navbar(refresh_control()),
-            controls_bar(tickers, sources),
+            controls_bar(tickers, sources, sectors),
             html.Main(dash.page_container, className="container"),
         ],
         className="app",

@@ -83,6 +83,8 @@ class EntityRow(Base):
     name: Mapped[str] = mapped_column(Text)
     exchange: Mapped[str | None] = mapped_column(String(20))
     aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # optional grouping for sector series (the catalogue's ``sector`` column)
+    sector: Mapped[str | None] = mapped_column(String(60))
 
 
 class ArticleEntityRow(Base):

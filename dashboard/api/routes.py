@@ -34,7 +34,8 @@ from dashboard.queries.articles import (
     decode_cursor,
 )
 from dashboard.queries.health import Health, health
-from dashboard.queries.scopes import ScopeKind, normalise_tickers
+from dashboard.queries.scopes import ScopeKind, SeriesScope, normalise_tickers
+from dashboard.queries.sectors import sector_tickers
 from dashboard.queries.series import Series, SeriesPoint, series, series_keys
 
 __all__ = ["router"]
@@ -77,26 +78,39 @@ def _check_keys(keys: Sequence[str]) -> None:
 def get_series(
     conn: ConnDep,
     rng: RangeDep,
-    scope: Annotated[ScopeKind, Query(description="market, topic, ticker or source")] = "market",
+    scope: Annotated[
+        SeriesScope, Query(description="market, topic, ticker, source or sector")
+    ] = "market",
     key: KeyList = [],  # noqa: B006 - FastAPI copies query defaults
     format: FormatQuery = "json",
 ) -> Series | Response:
     """Sentiment per step: counts per label, mean signed score and negative share.
 
-    Several keys are summed (e.g. key=AAPL&key=MSFT). The bucket width read is the
-    coarsest that divides the step; at most 5,000 points per request.
+    Several keys are summed (e.g. key=AAPL&key=MSFT). A sector (from the watchlist's
+    ``sector`` column) sums its tickers. The bucket width read is the coarsest that
+    divides the step; at most 5,000 points per request.
     """
     if scope != "market" and not key:
         raise HTTPException(422, f"scope={scope} needs at least one key=...")
     if scope == "ticker":
         key = normalise_tickers(key)
     _check_keys(key)
-    points = series(conn, scope, key, rng)
+    tickers: list[str] | None = None
+    if scope == "sector":
+        members = sector_tickers(conn, key)
+        empty = [s for s, ts in members.items() if not ts]
+        if empty:
+            raise HTTPException(422, f"no watchlist ticker has sector {empty[0]!r}")
+        tickers = list(dict.fromkeys(t for ts in members.values() for t in ts))
+        points = series(conn, "ticker", tickers, rng)
+    else:
+        points = series(conn, scope, key, rng)
     if format == "csv":
         return _csv(points, SeriesPoint, "series.csv")
     return Series(
         scope_kind=scope,
         keys=series_keys(scope, key),
+        tickers=tickers,
         start=rng.start,
         end=rng.end,
         width_s=rng.width_s,

@@ -1,25 +1,26 @@
 """The controls bar (range, step, filters) and how pages turn its values into queries.
 
 The controls live in the app shell, outside the pages, so the range and filters survive
-navigation between the overview and a drill-down.
+navigation between the overview and a drill-down; the URL mirrors them (urlsync).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from dash import Input, dcc, html
 
 from core.labels import TOPIC_LABELS
-from dashboard.queries.scopes import ScopeKind
 from dashboard.timerange import PRESETS, STEPS_S, RangeError, TimeRange, resolve_range, step_label
+from dashboard.viewstate import DEFAULT_PRESET, DEFAULT_TZ, SENTIMENTS, time_zone, time_zones
 
 __all__ = [
     "CONTROL_INPUTS",
     "REFRESH_CHOICES",
+    "VIEW_PROPS",
     "Controls",
     "controls_bar",
     "refresh_control",
@@ -32,8 +33,6 @@ REFRESH_CHOICES = (
     (30_000, "30 s"),
     (60_000, "1 min"),
 )
-DEFAULT_PRESET = "24h"
-
 # the Inputs every data callback takes, in this order (see Controls.from_values)
 CONTROL_INPUTS = [
     Input("range-preset", "value"),
@@ -44,8 +43,25 @@ CONTROL_INPUTS = [
     Input("f-tickers", "value"),
     Input("f-sources", "value"),
     Input("f-sentiment", "value"),
+    Input("tz", "value"),
+    Input("compare", "value"),
+    Input("f-sectors", "value"),
     Input("tick", "n_intervals"),
 ]
+# the components and props the URL mirrors, in the order of viewstate.VIEW_KEYS' controls
+VIEW_PROPS = (
+    ("range-preset", "value"),
+    ("range-dates", "start_date"),
+    ("range-dates", "end_date"),
+    ("step", "value"),
+    ("f-topics", "value"),
+    ("f-tickers", "value"),
+    ("f-sources", "value"),
+    ("f-sentiment", "value"),
+    ("tz", "value"),
+    ("compare", "value"),
+    ("f-sectors", "value"),
+)
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,15 @@ class Controls:
     tickers: tuple[str, ...]
     sources: tuple[str, ...]
     sentiments: tuple[str, ...]
+    tz_name: str = DEFAULT_TZ
+    compare: bool = False
+    sectors: tuple[str, ...] = ()
 
     @classmethod
     def from_values(cls, *values: Any) -> Controls:
+        """From the values of CONTROL_INPUTS (the timer's, last, may be left out)."""
         preset, start_date, end_date, step, topics, tickers, sources, sentiments = values[:8]
+        tz_name, compare, sectors = (list(values[8:11]) + [None, None, None])[:3]
         return cls(
             preset or DEFAULT_PRESET,
             start_date,
@@ -71,16 +92,25 @@ class Controls:
             tuple(tickers or ()),
             tuple(sources or ()),
             tuple(sentiments or ()),
+            tz_name or DEFAULT_TZ,
+            bool(compare),
+            tuple(sectors or ()),
         )
 
+    @property
+    def tz(self) -> tzinfo:
+        """The zone times are shown in (and absolute dates are read in)."""
+        return time_zone(self.tz_name)
+
     def time_range(self, now: datetime | None = None) -> TimeRange:
-        """The range on screen; a bad absolute range falls back to the default preset."""
+        """The range on screen; a bad absolute range falls back to the default preset.
+        Absolute dates are whole days in the chosen time zone."""
         step_s = int(self.step) if self.step not in (None, "auto") else None
         try:
             if self.preset == "custom" and self.start_date:
-                start = datetime.fromisoformat(self.start_date[:10]).replace(tzinfo=UTC)
+                start = datetime.fromisoformat(self.start_date[:10]).replace(tzinfo=self.tz)
                 end = (
-                    datetime.fromisoformat(self.end_date[:10]).replace(tzinfo=UTC)
+                    datetime.fromisoformat(self.end_date[:10]).replace(tzinfo=self.tz)
                     + timedelta(days=1)
                     if self.end_date
                     else None
@@ -90,17 +120,6 @@ class Controls:
             return resolve_range(preset=preset, step_s=step_s, now=now)
         except RangeError:
             return resolve_range(preset=DEFAULT_PRESET, now=now)
-
-    def series_scope(self) -> tuple[ScopeKind, list[str], str]:
-        """Which buckets the index chart sums: one filter kind (tickers, then topics, then
-        sources), since buckets cannot intersect kinds; article lists apply every filter."""
-        if self.tickers:
-            return "ticker", list(self.tickers), ", ".join(self.tickers)
-        if self.topics:
-            return "topic", list(self.topics), ", ".join(self.topics)
-        if self.sources:
-            return "source", list(self.sources), ", ".join(self.sources)
-        return "market", [], "Market"
 
     @property
     def uirevision(self) -> str:
@@ -116,6 +135,11 @@ class Controls:
                 *self.tickers,
                 "#",
                 *self.sources,
+                "#",
+                *self.sectors,
+                "#",
+                self.tz_name,
+                str(self.compare),
             ]
         )
 
@@ -127,12 +151,12 @@ def _dropdown(id: str, placeholder: str, options: Sequence[str]) -> dcc.Dropdown
         multi=True,
         placeholder=placeholder,
         className="filter",
-        persistence=True,
-        persistence_type="session",
     )
 
 
-def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
+def controls_bar(
+    tickers: Sequence[str], sources: Sequence[str], sectors: Sequence[str] = ()
+) -> html.Div:
     return html.Div(
         className="controls",
         children=[
@@ -145,8 +169,6 @@ def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
                         value=DEFAULT_PRESET,
                         inline=True,
                         className="segmented",
-                        persistence=True,
-                        persistence_type="session",
                     ),
                     dcc.DatePickerRange(
                         id="range-dates",
@@ -165,6 +187,14 @@ def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
                         className="step",
                         searchable=False,
                     ),
+                    dcc.Dropdown(
+                        id="tz",
+                        options=list(time_zones()),
+                        value=DEFAULT_TZ,
+                        clearable=False,
+                        className="tz",
+                        placeholder="time zone",
+                    ),
                 ],
                 className="controls-row",
             ),
@@ -172,15 +202,21 @@ def controls_bar(tickers: Sequence[str], sources: Sequence[str]) -> html.Div:
                 [
                     _dropdown("f-topics", "Topics", TOPIC_LABELS),
                     _dropdown("f-tickers", "Tickers", tickers),
+                    _dropdown("f-sectors", "Sectors", sectors),
                     _dropdown("f-sources", "Sources", sources),
                     dcc.Checklist(
                         id="f-sentiment",
-                        options=[
-                            {"label": s, "value": s} for s in ("negative", "neutral", "positive")
-                        ],
+                        options=[{"label": s, "value": s} for s in SENTIMENTS],
                         value=[],
                         inline=True,
                         className="sentiment-filter",
+                    ),
+                    dcc.Checklist(
+                        id="compare",
+                        options=[{"label": "compare", "value": "on"}],
+                        value=[],
+                        inline=True,
+                        className="compare-toggle",
                     ),
                 ],
                 className="controls-row",

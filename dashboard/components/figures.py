@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.components.theme import COLORS
+from dashboard.components.theme import COLORS, wall_time
 from dashboard.queries.alerts import AlertEvent
 from dashboard.queries.heatmap import HeatCell
 from dashboard.queries.prices import ReturnPoint
@@ -19,6 +19,7 @@ from dashboard.queries.series import SeriesPoint
 
 __all__ = [
     "GRAPH_CONFIG",
+    "compare_figure",
     "empty_figure",
     "heatmap_figure",
     "sentiment_figure",
@@ -86,12 +87,14 @@ def sentiment_figure(
     title: str = "Sentiment index",
     height: int = 420,
     returns: Sequence[ReturnPoint] = (),
+    tz: tzinfo = UTC,
 ) -> go.Figure:
     """Mean signed score and negative share over time, volume below, alerts as markers;
-    with ``returns`` (a ticker's imported prices) the return over the range in between."""
+    with ``returns`` (a ticker's imported prices) the return over the range in between;
+    times on the axis are read in ``tz``."""
     if not points:
         return empty_figure("No articles in this range", height)
-    x = [p.bucket_start for p in points]
+    x = [wall_time(p.bucket_start, tz) for p in points]
     volume_row = 3 if returns else 2
     fig = make_subplots(
         rows=volume_row,
@@ -192,7 +195,7 @@ def sentiment_figure(
         secondary_y=True,
     )
     fig.update_yaxes(title_text="Articles", row=volume_row, col=1)
-    _annotate_alerts(fig, alerts, x[0], x[-1])
+    _annotate_alerts(fig, alerts, tz)
     return _base_layout(fig, uirevision, height)
 
 
@@ -211,9 +214,7 @@ def smoothed_index(
     return out
 
 
-def _annotate_alerts(
-    fig: go.Figure, alerts: Sequence[AlertEvent], first: object, last: object
-) -> None:
+def _annotate_alerts(fig: go.Figure, alerts: Sequence[AlertEvent], tz: tzinfo) -> None:
     # markers on the top axis rather than vertical lines: dozens of alerts stay readable,
     # and each keeps a hover text with the rule and the reason
     shown = [a for a in alerts if a.to_state in ("firing", "resolved")]
@@ -223,7 +224,7 @@ def _annotate_alerts(
             continue
         fig.add_trace(
             go.Scatter(
-                x=[a.at for a in group],
+                x=[wall_time(a.at, tz) for a in group],
                 y=[0.93] * len(group),
                 mode="markers",
                 name=f"Alert {state}",
@@ -242,7 +243,7 @@ def _annotate_alerts(
     for a in shown[:30]:
         if a.to_state == "firing":
             fig.add_vline(
-                x=a.at,
+                x=wall_time(a.at, tz),
                 line={"color": COLORS["firing"], "width": 1, "dash": "dot"},
                 opacity=0.5,
                 row=1,
@@ -257,6 +258,7 @@ def heatmap_figure(
     height: int = 360,
     x_range: tuple[datetime, datetime] | None = None,
     step_s: int | None = None,
+    tz: tzinfo = UTC,
 ) -> go.Figure:
     """Negative share per topic and time step; blank where a topic had no article.
 
@@ -279,7 +281,7 @@ def heatmap_figure(
     half = timedelta(seconds=step_s / 2) if step_s else timedelta(0)
     fig = go.Figure(
         go.Heatmap(
-            x=[t + half for t in times],
+            x=[wall_time(t + half, tz) for t in times],
             y=keys,
             z=z,
             customdata=counts,
@@ -296,5 +298,49 @@ def heatmap_figure(
     fig = _base_layout(fig, uirevision, max(height, 28 * len(keys) + 80))
     fig.update_layout(hovermode="closest", margin={"l": 180, "r": 24, "t": 12, "b": 36})
     if x_range is not None:
-        fig.update_xaxes(range=list(x_range))
+        fig.update_xaxes(range=[wall_time(t, tz) for t in x_range])
     return fig
+
+
+# distinct hues for compared lines, none of them the sentiment red or green
+COMPARE_COLORS = (
+    "#1d4ed8",
+    "#d97706",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+    "#b45309",
+)
+
+
+def compare_figure(
+    series: Sequence[tuple[str, Sequence[SeriesPoint]]],
+    *,
+    uirevision: str,
+    height: int = 420,
+    tz: tzinfo = UTC,
+) -> go.Figure:
+    """One smoothed index line per compared key, on one axis, instead of their sum."""
+    if not any(points for _, points in series):
+        return empty_figure("No articles in this range", height)
+    fig = go.Figure()
+    for i, (label, points) in enumerate(series):
+        fig.add_trace(
+            go.Scatter(
+                x=[wall_time(p.bucket_start, tz) for p in points],
+                y=smoothed_index(points),
+                name=plain(label),
+                mode="lines",
+                line={"color": COMPARE_COLORS[i % len(COMPARE_COLORS)], "width": 2},
+                hovertemplate="%{y:+.2f}",
+            )
+        )
+    fig.update_yaxes(
+        title_text=f"Score ({SMOOTHING}-step)",
+        range=[-1, 1],
+        zeroline=True,
+        zerolinecolor="#9ca3af",
+    )
+    return _base_layout(fig, uirevision, height)

@@ -8,7 +8,13 @@ from dash import dcc, html
 
 __all__ = ["card", "kpi", "navbar", "section_title"]
 
-NAV = (("Overview", "/"), ("Search", "/search"), ("Alerts", "/alerts"), ("Health", "/health"))
+NAV = (
+    ("Overview", "/"),
+    ("Stories", "/stories"),
+    ("Search", "/search"),
+    ("Alerts", "/alerts"),
+    ("Health", "/health"),
+)
 
 
 def navbar(right: Any = None) -> html.Header:

@@ -6,7 +6,7 @@ callbacks below are registered once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from dash import Input, Output, State, callback, dcc, html
@@ -19,7 +19,7 @@ from dashboard.components.export import ARTICLE_COLUMNS, article_rows
 from dashboard.components.figures import GRAPH_CONFIG, sentiment_figure
 from dashboard.components.layout import card, kpi
 from dashboard.components.tables import alert_events_table, articles_table
-from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.components.theme import fmt_score, fmt_share, fmt_time
 from dashboard.queries.alerts import alert_events
 from dashboard.queries.articles import ArticleFilters, article_page
 from dashboard.queries.prices import price_returns
@@ -121,9 +121,10 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
         kpi("Alert events", str(len(events)), tone="neg" if events else ""),
     ]
     more = " (newest 100 shown; the API pages through all)" if page.next_cursor else ""
+    tz = controls.tz
     sub = (
-        f"{rng.start:%Y-%m-%d %H:%M} → {rng.end:%Y-%m-%d %H:%M} UTC · step "
-        f"{step_label(rng.step_s)}{more} · updated {datetime.now(UTC):%H:%M:%S}"
+        f"{fmt_time(rng.start, tz)} → {fmt_time(rng.end, tz)} · step "
+        f"{step_label(rng.step_s)}{more} · updated {datetime.now(tz):%H:%M:%S}"
     )
     return (
         sentiment_figure(
@@ -133,9 +134,10 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
             title=key,
             height=460 if returns else 380,
             returns=returns,
+            tz=tz,
         ),
-        articles_table(page.rows, id="articles-table"),
-        alert_events_table(events),
+        articles_table(page.rows, id="articles-table", tz=tz),
+        alert_events_table(events, tz),
         kpis,
         {"key": key, "rows": article_rows(page.rows)},
         sub,

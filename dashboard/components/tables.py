@@ -4,6 +4,7 @@ headline containing markup shows as text and never runs (no dangerously_allow_ht
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -67,7 +68,9 @@ def _table(
     )
 
 
-def articles_table(rows: Sequence[ArticleItem], *, id: str | None = None) -> html.Table | html.Div:
+def articles_table(
+    rows: Sequence[ArticleItem], *, id: str | None = None, tz: tzinfo = UTC
+) -> html.Table | html.Div:
     body = []
     for r in rows:
         href = safe_href(r.url)
@@ -91,7 +94,7 @@ def articles_table(rows: Sequence[ArticleItem], *, id: str | None = None) -> htm
         body.append(
             html.Tr(
                 [
-                    html.Td(fmt_time(r.published_at), className="nowrap muted"),
+                    html.Td(fmt_time(r.published_at, tz), className="nowrap muted"),
                     html.Td([title, html.Div(r.source, className="muted small")]),
                     html.Td(
                         [
@@ -151,11 +154,11 @@ def movers_list(movers: Sequence[Mover], kind: str, *, metric: str) -> html.Ul |
     return html.Ul(items, className="movers")
 
 
-def alert_events_table(events: Sequence[AlertEvent]) -> html.Table | html.Div:
+def alert_events_table(events: Sequence[AlertEvent], tz: tzinfo = UTC) -> html.Table | html.Div:
     rows = [
         html.Tr(
             [
-                html.Td(fmt_time(e.at), className="nowrap muted"),
+                html.Td(fmt_time(e.at, tz), className="nowrap muted"),
                 html.Td(e.rule_name),
                 html.Td(
                     dcc.Link(e.scope_key, href=scope_href(e.scope_kind, e.scope_key))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -12,17 +12,23 @@ from dash.exceptions import PreventUpdate
 
 from core.csvout import to_csv
 from dashboard import context
+from dashboard.compare import chart_lines, line_series
 from dashboard.components.controls import CONTROL_INPUTS, Controls
 from dashboard.components.export import SERIES_COLUMNS, series_rows
-from dashboard.components.figures import GRAPH_CONFIG, heatmap_figure, sentiment_figure
+from dashboard.components.figures import (
+    GRAPH_CONFIG,
+    compare_figure,
+    heatmap_figure,
+    sentiment_figure,
+)
 from dashboard.components.layout import card, kpi, section_title
 from dashboard.components.tables import articles_table, movers_list
-from dashboard.components.theme import fmt_score, fmt_share
+from dashboard.components.theme import fmt_score, fmt_share, fmt_time, wall_time
 from dashboard.queries.alerts import active_alerts, alert_events
 from dashboard.queries.articles import ArticleFilters, article_page
 from dashboard.queries.heatmap import heatmap
 from dashboard.queries.movers import Mover, movers
-from dashboard.queries.series import series
+from dashboard.queries.sectors import sector_tickers
 from dashboard.timerange import STEPS_S, TimeRange, step_label
 
 TOP_N = 5
@@ -89,6 +95,7 @@ def market_wide_note(controls: Controls) -> str:
         name
         for name, chosen in (
             ("ticker", controls.tickers),
+            ("sector", controls.sectors),
             ("source", controls.sources),
             ("sentiment", controls.sentiments),
         )
@@ -128,9 +135,21 @@ def _ranked(movers: list[Mover]) -> tuple[list[Mover], list[Mover]]:
 def refresh_overview(*values: Any) -> tuple[Any, ...]:
     controls = Controls.from_values(*values)
     rng = controls.time_range()
-    kind, keys, label = controls.series_scope()
     with context.connect() as conn:
-        points = series(conn, kind, keys, rng)
+        members = sector_tickers(conn, controls.sectors) if controls.sectors else {}
+        label, lines = chart_lines(
+            tickers=controls.tickers,
+            sectors=controls.sectors,
+            topics=controls.topics,
+            sources=controls.sources,
+            compare=controls.compare,
+            sector_tickers=members,
+        )
+        drawn = line_series(conn, lines, rng)
+        kind = lines[0].kind
+        keys = [k for line in lines for k in line.keys]
+        # a sector filters the lists as its tickers would
+        tickers = controls.tickers or tuple(dict.fromkeys(t for ts in members.values() for t in ts))
         alerts = alert_events(
             conn,
             start=rng.start,
@@ -143,13 +162,13 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
             alerts = [a for a in alerts if a.scope_key in keys]
         cells = heatmap(conn, "topic", heatmap_range(rng), controls.topics)
         topic_movers = movers(conn, "topic", rng, keys=controls.topics)
-        ticker_movers = movers(conn, "ticker", rng, keys=controls.tickers)
+        ticker_movers = movers(conn, "ticker", rng, keys=tickers)
         latest = article_page(
             conn,
             ArticleFilters(
                 start=rng.start,
                 end=rng.end,
-                tickers=controls.tickers,
+                tickers=tickers,
                 topics=controls.topics,
                 sources=controls.sources,
                 sentiments=controls.sentiments,
@@ -157,6 +176,8 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
             limit=12,
         )
         firing = sum(1 for a in active_alerts(conn) if a.state == "firing")
+    # compared lines add up as the selection summed would
+    points = [p for _, line_points in drawn for p in line_points]
     total = sum(p.n_total for p in points)
     negative = sum(p.n_negative for p in points)
     mean = sum(p.score_sum for p in points) / total if total else None
@@ -170,26 +191,42 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
     neg_t, up_t = _ranked(topic_movers)
     neg_k, up_k = _ranked(ticker_movers)
     uirev = controls.uirevision
+    tz = controls.tz
     sub = (
-        f"{label} · {rng.start:%Y-%m-%d %H:%M} → {rng.end:%Y-%m-%d %H:%M} UTC · "
-        f"step {step_label(rng.step_s)} · updated {datetime.now(UTC):%H:%M:%S}"
+        f"{label} · {fmt_time(rng.start, tz)} → {fmt_time(rng.end, tz)} · "
+        f"step {step_label(rng.step_s)} · updated {datetime.now(tz):%H:%M:%S}"
     )
     # both time axes span the selected range, so a heatmap column sits under its stretch
     x_range = (rng.start, rng.end)
-    index_figure = sentiment_figure(points, alerts, uirevision=uirev, title=label)
+    if len(drawn) > 1:
+        index_figure = compare_figure(
+            [(line.label, line_points) for line, line_points in drawn], uirevision=uirev, tz=tz
+        )
+        rows = [
+            {"series": line.label, **row}
+            for line, line_points in drawn
+            for row in series_rows(line_points)
+        ]
+        columns = ["series", *SERIES_COLUMNS]
+    else:
+        points = drawn[0][1]
+        index_figure = sentiment_figure(points, alerts, uirevision=uirev, title=label, tz=tz)
+        rows, columns = series_rows(points), list(SERIES_COLUMNS)
     if points:
-        index_figure.update_xaxes(range=list(x_range))
+        index_figure.update_xaxes(range=[wall_time(t, tz) for t in x_range])
     note = market_wide_note(controls)
     return (
         index_figure,
-        heatmap_figure(cells, uirevision=uirev, x_range=x_range, step_s=heatmap_range(rng).step_s),
+        heatmap_figure(
+            cells, uirevision=uirev, x_range=x_range, step_s=heatmap_range(rng).step_s, tz=tz
+        ),
         kpis,
         movers_list(neg_t, "topic", metric="negative"),
         movers_list(up_t, "topic", metric="improved"),
         movers_list(neg_k, "ticker", metric="negative"),
         movers_list(up_k, "ticker", metric="improved"),
-        articles_table(latest.rows, id="latest-table"),
-        {"scope": label, "rows": series_rows(points)},
+        articles_table(latest.rows, id="latest-table", tz=tz),
+        {"scope": label, "rows": rows, "columns": columns},
         sub,
         note,
         note,
@@ -206,7 +243,8 @@ def export_overview(n_clicks: int | None, data: dict[str, Any] | None) -> dict[s
     """The series rows the chart shows, exactly (not a new query)."""
     if not n_clicks or not data:
         raise PreventUpdate
-    return {"content": to_csv(data["rows"], SERIES_COLUMNS), "filename": "finsent-series.csv"}
+    columns = data.get("columns") or SERIES_COLUMNS
+    return {"content": to_csv(data["rows"], columns), "filename": "finsent-series.csv"}
 
 
 # registered last, with the layout: pages are imported, not discovered (see dashboard.app)

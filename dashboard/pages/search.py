@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from typing import Any
 
 import dash
@@ -38,14 +39,14 @@ def highlight(snippet: str) -> list[str | html.Mark]:
     return parts
 
 
-def _results_table(hits: list[SearchHit]) -> html.Table:
+def _results_table(hits: list[SearchHit], tz: tzinfo) -> html.Table:
     rows = []
     for h in hits:
         href = safe_href(h.url)
         rows.append(
             html.Tr(
                 [
-                    html.Td(fmt_time(h.published_at), className="nowrap muted"),
+                    html.Td(fmt_time(h.published_at, tz), className="nowrap muted"),
                     html.Td(h.source, className="muted"),
                     html.Td(
                         dcc.Link(
@@ -120,6 +121,7 @@ def layout(q: str | None = None, ticker: str | None = None, **_: Any) -> html.Di
     Input("range-preset", "value"),
     Input("range-dates", "start_date"),
     Input("range-dates", "end_date"),
+    Input("tz", "value"),
     State("search-q", "value"),
     State("search-ticker", "value"),
 )
@@ -130,6 +132,7 @@ def run_search(
     preset: str | None,
     start_date: str | None,
     end_date: str | None,
+    tz_name: str | None,
     query: str | None,
     ticker: str | None,
 ) -> tuple[Any, Any]:
@@ -138,7 +141,7 @@ def run_search(
     if not words:
         return "", html.Div(HINT, className="empty", id="search-hint")
     symbol = (ticker or "").replace("\x00", "").strip()[:11] or None
-    controls = Controls.from_values(preset, start_date, end_date, None, (), (), (), ())
+    controls = Controls.from_values(preset, start_date, end_date, None, (), (), (), (), tz_name)
     rng = controls.time_range()
     with context.connect() as conn:
         # one more than shown, to tell "exactly 50" from "more than 50"
@@ -161,8 +164,9 @@ def run_search(
         count = f"More than {LIMIT} headlines match, the best {LIMIT} shown"
     else:
         count = f"{len(hits)} headline{'' if len(hits) == 1 else 's'} match"
-    summary = f"{count} · {how} · {fmt_time(rng.start)} – {fmt_time(rng.end)}"
-    return summary, _results_table(hits[:LIMIT])
+    tz = controls.tz
+    summary = f"{count} · {how} · {fmt_time(rng.start, tz)} – {fmt_time(rng.end, tz)}"
+    return summary, _results_table(hits[:LIMIT], tz)
 
 
 # registered last, with the layout: pages are imported, not discovered (see dashboard.app)

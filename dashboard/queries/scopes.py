@@ -10,9 +10,11 @@ from sqlalchemy import Connection, select
 
 from core.tables.buckets import SentimentBucketRow
 
-__all__ = ["ScopeKind", "normalise_tickers", "scope_keys"]
+__all__ = ["ScopeKind", "SeriesScope", "normalise_tickers", "scope_keys"]
 
 ScopeKind = Literal["market", "topic", "ticker", "source"]
+# series also sum a watchlist sector's tickers
+SeriesScope = Literal["market", "topic", "ticker", "source", "sector"]
 
 
 def normalise_tickers(keys: Sequence[str]) -> list[str]:

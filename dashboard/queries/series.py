@@ -11,7 +11,7 @@ from sqlalchemy import Connection, DateTime, Interval, Select, bindparam, func, 
 
 from core.tables.buckets import SentimentBucketRow
 from core.types import MARKET_KEY
-from dashboard.queries.scopes import ScopeKind
+from dashboard.queries.scopes import ScopeKind, SeriesScope
 from dashboard.timerange import TimeRange
 
 __all__ = ["Series", "SeriesPoint", "bucket_slot", "series", "series_keys", "series_select"]
@@ -46,8 +46,11 @@ class Series(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    scope_kind: ScopeKind
+    scope_kind: SeriesScope
     keys: list[str]
+    tickers: list[str] | None = Field(
+        default=None, description="scope=sector: the watchlist tickers summed"
+    )
     start: datetime
     end: datetime
     width_s: int = Field(description="stored bucket width read")
@@ -93,7 +96,7 @@ def series_select(scope_kind: ScopeKind, keys: Sequence[str], rng: TimeRange) ->
     )
 
 
-def series_keys(scope_kind: ScopeKind, keys: Sequence[str]) -> list[str]:
+def series_keys(scope_kind: SeriesScope, keys: Sequence[str]) -> list[str]:
     """The keys :func:`series` reads: the market has one."""
     return [MARKET_KEY] if scope_kind == "market" else list(keys)
 

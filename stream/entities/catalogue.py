@@ -1,7 +1,8 @@
 """The entity catalogue: the watchlist of companies finsent recognises.
 
-A catalogue is a CSV with the header ``ticker,name,exchange,aliases`` (``exchange`` and
-``aliases`` may be empty; aliases are separated by ``|``). Every error names the file and
+A catalogue is a CSV with the header ``ticker,name,exchange,aliases`` and optionally
+``sector`` (``exchange``, ``aliases`` and ``sector`` may be empty; aliases are separated
+by ``|``). Sectors group tickers for the dashboard's sector series. Every error names the file and
 line, so a user can fix a 5,000-row watchlist without guessing. The shipped default,
 ``sp500.csv``, covers the S&P 500 constituents (tickers and names are public facts,
 written for finsent; nothing is fetched at run time).
@@ -44,9 +45,10 @@ DEFAULT_CATALOGUE = Path(__file__).with_name("sp500.csv")
 # the same rule as core.types.Ticker, so every catalogue ticker is a valid mention ticker
 _TICKER = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 _REQUIRED = ("ticker", "name")
-_KNOWN = ("ticker", "name", "exchange", "aliases")
+_KNOWN = ("ticker", "name", "exchange", "aliases", "sector")
 _MAX_NAME = 200
 _MAX_EXCHANGE = 20
+_MAX_SECTOR = 60
 
 
 class CatalogueError(ConfigError):
@@ -59,6 +61,7 @@ class CatalogueEntry:
     name: str
     exchange: str | None = None
     aliases: tuple[str, ...] = ()
+    sector: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,8 @@ def parse_catalogue(text: str, origin: str = "<catalogue>") -> list[CatalogueEnt
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
         raise CatalogueError(
-            f"{origin}:1: header lacks {', '.join(missing)} (expected {','.join(_KNOWN)})"
+            f"{origin}:1: header lacks {', '.join(missing)} (expected {','.join(_KNOWN[:4])}"
+            f" and optionally sector)"
         )
     unknown = [c for c in columns if c not in _KNOWN]
     if unknown:
@@ -127,7 +131,10 @@ def _entry(row: Sequence[str], index: dict[str, int], where: str) -> CatalogueEn
             if len(alias) > _MAX_NAME:
                 raise CatalogueError(f"{where}: alias longer than {_MAX_NAME} characters")
             aliases.append(alias)
-    return CatalogueEntry(ticker, name, exchange, tuple(aliases))
+    sector = " ".join(cell("sector").split()) or None
+    if sector is not None and len(sector) > _MAX_SECTOR:
+        raise CatalogueError(f"{where}: sector longer than {_MAX_SECTOR} characters")
+    return CatalogueEntry(ticker, name, exchange, tuple(aliases), sector)
 
 
 def load_catalogue(path: Path) -> list[CatalogueEntry]:
@@ -143,7 +150,13 @@ def import_catalogue(
 ) -> ImportResult:
     """Upsert entries into ``entities`` in one transaction; ``replace`` drops the others."""
     rows = [
-        {"ticker": e.ticker, "name": e.name, "exchange": e.exchange, "aliases": list(e.aliases)}
+        {
+            "ticker": e.ticker,
+            "name": e.name,
+            "exchange": e.exchange,
+            "aliases": list(e.aliases),
+            "sector": e.sector,
+        }
         for e in entries
     ]
     tickers = [r["ticker"] for r in rows]
@@ -161,7 +174,7 @@ def import_catalogue(
             session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["ticker"],
-                    set_={c: stmt.excluded[c] for c in ("name", "exchange", "aliases")},
+                    set_={c: stmt.excluded[c] for c in ("name", "exchange", "aliases", "sector")},
                 )
             )
     updated = len(existing & set(tickers))
@@ -172,7 +185,11 @@ def load_from_db(engine: Engine) -> list[CatalogueEntry]:
     with session_scope(engine) as session:
         rows = session.execute(
             select(
-                EntityRow.ticker, EntityRow.name, EntityRow.exchange, EntityRow.aliases
+                EntityRow.ticker,
+                EntityRow.name,
+                EntityRow.exchange,
+                EntityRow.aliases,
+                EntityRow.sector,
             ).order_by(EntityRow.ticker)
         ).all()
-    return [CatalogueEntry(t, n, x, tuple(a or ())) for t, n, x, a in rows]
+    return [CatalogueEntry(t, n, x, tuple(a or ()), s) for t, n, x, a, s in rows]

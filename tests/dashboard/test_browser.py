@@ -97,7 +97,8 @@ def test_drilldown_click_shows_the_tickers_articles(duo, seeded: Seeded) -> None
     link.click()
     duo.wait_for_text_to_equal("#scope-key", "AAPL", timeout=TIMEOUT)
     duo.wait_for_element("#articles-table tbody tr", timeout=TIMEOUT)
-    assert duo.driver.current_url.endswith("/ticker?symbol=AAPL")
+    # the view (range, filters) follows in the query string
+    assert "/ticker?symbol=AAPL&range=24h" in duo.driver.current_url
     titles = [e.text for e in duo.find_elements("#articles-table tbody tr .title")]
     start = duo.driver.execute_script(
         "return document.querySelector('#scope-chart .js-plotly-plot').data[0].x[0];"

@@ -33,7 +33,8 @@ def test_a_good_file_parses() -> None:
     [
         ("", "w.csv:1:", "empty"),
         ("symbol,name\nAAPL,Apple\n", "w.csv:1:", "lacks ticker"),
-        ("ticker,name,sector\nAAPL,Apple,Tech\n", "w.csv:1:", "unknown column"),
+        ("ticker,name,industry\nAAPL,Apple,Tech\n", "w.csv:1:", "unknown column"),
+        ("ticker,name,sector\nAAPL,Apple,Tech\nMSFT,MS," + "x" * 61 + "\n", "w.csv:3:", "sector"),
         ("ticker,name\n", "w.csv:2:", "no entries"),
         ("ticker,name\nAAPL,Apple\n\nMSFT,Microsoft,extra\n", "w.csv:4:", "3 fields"),
         ("ticker,name\nAAPL,Apple\nAAPL,Apple again\n", "w.csv:3:", "repeats line 2"),
@@ -79,6 +80,21 @@ def test_import_upserts_and_replaces_and_the_worker_tagger_reads_it(db: Engine) 
     assert [e.ticker for e in load_from_db(db)] == ["AAPL", "ACME"]
     tagger = load_tagger(db)
     assert [m.ticker for m in tagger.find("Acme and Apple rise; IBM falls")] == ["ACME", "AAPL"]
+
+
+@pytest.mark.integration
+def test_sectors_are_optional_and_kept(db: Engine) -> None:
+    text = "ticker,name,sector,exchange\nAAPL,Apple,Information  Technology,NASDAQ\nIBM,IBM,,NYSE\n"
+    entries = parse_catalogue(text, "w.csv")
+    assert [e.sector for e in entries] == ["Information Technology", None]
+    import_catalogue(db, entries)
+    assert [(e.ticker, e.sector) for e in load_from_db(db)] == [
+        ("AAPL", "Information Technology"),
+        ("IBM", None),
+    ]
+    # re-imported without the column: the sector is cleared, as every other field follows
+    import_catalogue(db, parse_catalogue(GOOD))
+    assert [e.sector for e in load_from_db(db)] == [None, None]
 
 
 @pytest.mark.integration
