@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from dashboard.components.theme import fmt_spread
 from dashboard.queries.stories import range_stories, story_articles
-from tests.dashboard.queries.stories_seed import COPIES, seed_story
+from tests.dashboard.stories_seed import COPIES, seed_story
 from tests.dashboard.seed import Seeded
 
 pytestmark = pytest.mark.integration
