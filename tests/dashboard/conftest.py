@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,3 +59,17 @@ def seeded_db(engine: Engine) -> tuple[Engine, Seeded]:
         )
         conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     return engine, seed(engine)
+
+
+@pytest.fixture
+def dash_duo(dash_duo: Any) -> Iterator[Any]:
+    """dash[testing]'s dash_duo, whose server stops only once no callback is running: a
+    request thread still at work when the server shuts down ends in SystemExit, which
+    pytest reports as an error of whichever test was last."""
+    yield dash_duo
+    dash_duo.driver.get("about:blank")  # no live refresh starts another callback
+    deadline = time.monotonic() + 30
+    while any("process_request_thread" in t.name for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)

@@ -114,7 +114,8 @@ def test_drilldown_click_shows_the_tickers_articles(duo, seeded: Seeded) -> None
 
 def _trace_names(duo) -> list[str]:
     return duo.driver.execute_script(
-        "return document.querySelector('#scope-chart .js-plotly-plot').data.map(t => t.name);"
+        "const g = document.querySelector('#scope-chart .js-plotly-plot');"
+        "return g && g.data ? g.data.map(t => t.name) : [];"
     )
 
 

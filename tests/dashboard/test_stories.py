@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from dashboard.components.theme import fmt_spread
 from dashboard.queries.stories import range_stories, story_articles
-from tests.dashboard.stories_seed import COPIES, seed_story
 from tests.dashboard.seed import Seeded
+from tests.dashboard.stories_seed import COPIES, seed_story
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import Engine
 
 from core.services.process import free_port
-from tests.dashboard.stories_seed import COPIES, seed_story
 from tests.dashboard.seed import Seeded
+from tests.dashboard.stories_seed import COPIES, seed_story
 from tests.dashboard.test_views_browser import wait_for
 
 pytestmark = [
