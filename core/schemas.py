@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from core.events import EventType
 from core.labels import SentimentLabel
 from core.types import ArticleId, Ticker
 
@@ -132,6 +133,8 @@ class ArticleScored(BaseModel):
     topic: str
     topics: tuple[TopicProbability, ...] = ()
     entities: tuple[EntityMention, ...] = Field((), max_length=MAX_ENTITIES)
+    # what the article reports (lawsuit, recall, ...): stream.events
+    events: tuple[EventType, ...] = ()
     # first report of its story (True) or a repeat
     is_novel: bool = True
     received_at: AwareDatetime

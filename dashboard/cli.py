@@ -192,6 +192,9 @@ def query_articles(
     source: Annotated[list[str] | None, typer.Option(help="repeatable")] = None,
     sentiment: Annotated[list[str] | None, typer.Option(help="negative/neutral/positive")] = None,
     text: Annotated[str | None, typer.Option("--q", help="title/summary contains")] = None,
+    event: Annotated[
+        list[str] | None, typer.Option(help="event type, repeatable: recall, lawsuit, ...")
+    ] = None,
     range_: RangeOption = None,
     start: StartOption = None,
     end: EndOption = None,
@@ -200,11 +203,16 @@ def query_articles(
     fmt: FormatOption = "table",
 ) -> None:
     """Articles newest first, with their latest score."""
+    from core.events import parse_event
     from dashboard.components.export import ARTICLE_COLUMNS, article_rows
     from dashboard.queries.articles import ArticleFilters, article_page, decode_cursor
     from dashboard.queries.scopes import normalise_tickers
     from dashboard.timerange import resolve_range
 
+    try:
+        events = [parse_event(e) for e in event or ()]
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     bad = set(sentiment or ()) - {"negative", "neutral", "positive"}
     if bad:
         raise fail(f"unknown sentiment {sorted(bad)}: negative, neutral or positive")
@@ -222,6 +230,7 @@ def query_articles(
         sources=list(source or ()),
         sentiments=list(sentiment or ()),
         text=text,
+        events=events,
     )
     with _connect() as conn:
         page = article_page(conn, filters, limit=limit, cursor=after)

@@ -14,6 +14,7 @@ from datetime import UTC, date, tzinfo
 from functools import cache
 from urllib.parse import parse_qs
 
+from core.events import EVENT_TYPES
 from core.labels import TOPIC_LABELS
 from dashboard.timerange import PRESETS, STEPS_S
 
@@ -44,6 +45,7 @@ VIEW_KEYS = (
     "tz",
     "compare",
     "sectors",
+    "events",
 )
 # as core.types.Ticker; sources are feed names (letters, digits, - _ . and spaces)
 _TICKER = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
@@ -68,6 +70,7 @@ class ViewState:
     tz: str = DEFAULT_TZ
     compare: bool = False
     sectors: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
 
 
 @cache
@@ -145,4 +148,5 @@ def parse_view(query: str | None) -> ViewState | None:
         tz=tz if tz in time_zones() else DEFAULT_TZ,
         compare=first("compare") in ("1", "true", "on"),
         sectors=_unique(many("sectors"), _SECTOR),
+        events=_unique(many("events"), set(EVENT_TYPES)),
     )

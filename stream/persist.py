@@ -24,6 +24,7 @@ from core.schemas import MAX_DEAD_RAW_BYTES, Article, ArticleScored, DeadLetter
 from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
 from core.tables.buckets import SentimentBucketRow
 from core.tables.entities import TickerBucketRow
+from core.tables.events import ArticleEventRow
 from core.tables.worker import DeadLetterRow, WorkerStatusRow
 from stream.buckets import BucketPolicy, bucket_increments, ticker_increments
 from stream.entities.config import EntitySettings, novelty_config
@@ -86,6 +87,10 @@ _INSERT_ENTITIES = unnest_insert(
         "relevance",
         "sentiment",
     ),
+).on_conflict_do_nothing()
+
+_INSERT_EVENTS = unnest_insert(
+    table_of(ArticleEventRow), ("article_id", "event")
 ).on_conflict_do_nothing()
 
 
@@ -190,6 +195,7 @@ def persist_batch(
         }
         fresh = [s.model_copy(update={"is_novel": novel.get(s.article_id, True)}) for s in scored]
         _insert_entities(session, fresh, {a.id: a for a in inserted})
+        _insert_events(session, fresh)
         _increment_buckets(session, fresh, widths_s, policy)
         _increment_ticker_buckets(session, fresh, widths_s, policy)
         _insert_dead_letters(session, batch.dead_letters)
@@ -287,6 +293,14 @@ def _insert_entities(
     ]
     if rows:
         execute_unnest(session, _INSERT_ENTITIES, rows)
+
+
+def _insert_events(session: Session, scores: Sequence[ArticleScored]) -> None:
+    rows = [
+        {"article_id": s.article_id, "event": e} for s in scores for e in dict.fromkeys(s.events)
+    ]
+    if rows:
+        execute_unnest(session, _INSERT_EVENTS, rows)
 
 
 def _increment_buckets(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import ValidationError
 
 from core.classifier import Classification, Classifier
+from core.events import EventType
 from core.labels import SentimentLabel
 from core.schemas import (
     MAX_ENTITIES,
@@ -27,6 +28,7 @@ from core.schemas import (
 from stream import metrics
 from stream.entities.sentiment import EntitySentimentScorer, EntitySpan
 from stream.entities.tagger import EntityTagger
+from stream.events import tag_events
 from stream.lexicon import LexiconClassifier
 from stream.persist import BatchWrite
 from stream.tagging import tag_tickers
@@ -208,11 +210,16 @@ def score_batch(
             continue
         kept.append(article)
         verdicts.append(result)
-    tagged: list[list[EntityMention] | Exception] = []
+    tagged: list[tuple[list[EntityMention], list[EventType]] | Exception] = []
     for article in kept:
         try:
             # the tagger lists title mentions first: the cut keeps the most relevant
-            tagged.append(tag_tickers(article.title, article.summary, article.tickers, tagger))
+            tagged.append(
+                (
+                    tag_tickers(article.title, article.summary, article.tickers, tagger),
+                    tag_events(article.title, article.summary),
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - a tagger bug dead-letters its one article
             tagged.append(exc)
     for i in reversed(range(len(kept))):
@@ -222,13 +229,14 @@ def score_batch(
             reason = f"tagging: {type(failure).__name__}: {failure}"
             dead.append(dead_letter(message, "classify", reason))
             del kept[i], verdicts[i], tagged[i]
-    mentions = [_capped(ms) for ms in tagged if not isinstance(ms, Exception)]
+    mentions = [_capped(t[0]) for t in tagged if not isinstance(t, Exception)]
+    events = [t[1] for t in tagged if not isinstance(t, Exception)]
     if entity_sentiment:
         mentions = _with_entity_sentiment(classifier, [a.title for a in kept], verdicts, mentions)
     scored: list[ArticleScored] = []
     stored: list[Article] = []
     scored_at = datetime.now(UTC)
-    for article, result, entities in zip(kept, verdicts, mentions, strict=True):
+    for article, result, entities, found in zip(kept, verdicts, mentions, events, strict=True):
         topics = sorted(result.topic_probs.items(), key=lambda kv: -kv[1])[:top_topics]
         try:
             scored.append(
@@ -248,6 +256,7 @@ def score_batch(
                     topic=result.topic,
                     topics=tuple(TopicProbability(topic=t, probability=p) for t, p in topics),
                     entities=tuple(entities),
+                    events=tuple(found),
                     received_at=received_at,
                     scored_at=scored_at,
                 )

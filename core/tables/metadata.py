@@ -19,6 +19,7 @@ TABLE_MODULES = (
     "core.tables.entities",
     "core.tables.feedback",
     "core.tables.prices",
+    "core.tables.events",
 )
 
 

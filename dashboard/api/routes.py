@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from core.csvout import to_csv
+from core.events import EVENT_TYPES, EventType
 from dashboard.api.deps import (
     ERROR_RESPONSES,
     ConnDep,
@@ -131,6 +132,9 @@ def get_articles(
         str | None,
         Query(alias="q", min_length=2, max_length=200, description="title/summary contains"),
     ] = None,
+    event: Annotated[
+        list[EventType], Query(max_length=len(EVENT_TYPES), description="event types (any of)")
+    ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     format: FormatQuery = "json",
@@ -152,6 +156,7 @@ def get_articles(
         sources=source,
         sentiments=sentiment,
         text=text,
+        events=event,
     )
     page = article_page(conn, filters, limit=limit, cursor=after)
     if format == "csv":

@@ -8,10 +8,10 @@
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     finsent: {
         syncUrl: function (preset, start, end, step, topics, tickers, sources, sentiment,
-                           tz, compare, sectors, _search, _applied) {
+                           tz, compare, sectors, events, _search, _applied) {
             const dc = window.dash_clientside;
             const keys = ['range', 'from', 'to', 'step', 'topics', 'tickers', 'sources',
-                          'sentiment', 'tz', 'compare', 'sectors'];
+                          'sentiment', 'tz', 'compare', 'sectors', 'events'];
             const triggered = (dc.callback_context.triggered || []).map(t => t.prop_id);
             const params = new URLSearchParams(window.location.search);
             const had = keys.some(k => params.has(k));
@@ -30,6 +30,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             list('sources', sources);
             list('sentiment', sentiment);
             list('sectors', sectors);
+            list('events', events);
             if (tz && tz !== 'UTC') params.set('tz', tz);
             if (compare && compare.length) params.set('compare', '1');
             const next = '?' + params.toString();

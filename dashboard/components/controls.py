@@ -14,6 +14,7 @@ from typing import Any
 from dash import Input, dcc, html
 
 from core.labels import TOPIC_LABELS
+from dashboard.components.event_chips import event_options
 from dashboard.timerange import PRESETS, STEPS_S, RangeError, TimeRange, resolve_range, step_label
 from dashboard.viewstate import DEFAULT_PRESET, DEFAULT_TZ, SENTIMENTS, time_zone, time_zones
 
@@ -46,6 +47,7 @@ CONTROL_INPUTS = [
     Input("tz", "value"),
     Input("compare", "value"),
     Input("f-sectors", "value"),
+    Input("f-events", "value"),
     Input("tick", "n_intervals"),
 ]
 # the components and props the URL mirrors, in the order of viewstate.VIEW_KEYS' controls
@@ -61,6 +63,7 @@ VIEW_PROPS = (
     ("tz", "value"),
     ("compare", "value"),
     ("f-sectors", "value"),
+    ("f-events", "value"),
 )
 
 
@@ -77,12 +80,14 @@ class Controls:
     tz_name: str = DEFAULT_TZ
     compare: bool = False
     sectors: tuple[str, ...] = ()
+    # event types (lawsuit, recall, ...): article lists only, buckets know no events
+    events: tuple[str, ...] = ()
 
     @classmethod
     def from_values(cls, *values: Any) -> Controls:
         """From the values of CONTROL_INPUTS (the timer's, last, may be left out)."""
         preset, start_date, end_date, step, topics, tickers, sources, sentiments = values[:8]
-        tz_name, compare, sectors = (list(values[8:11]) + [None, None, None])[:3]
+        tz_name, compare, sectors, events = (list(values[8:12]) + [None] * 4)[:4]
         return cls(
             preset or DEFAULT_PRESET,
             start_date,
@@ -95,6 +100,7 @@ class Controls:
             tz_name or DEFAULT_TZ,
             bool(compare),
             tuple(sectors or ()),
+            tuple(events or ()),
         )
 
     @property
@@ -204,6 +210,13 @@ def controls_bar(
                     _dropdown("f-tickers", "Tickers", tickers),
                     _dropdown("f-sectors", "Sectors", sectors),
                     _dropdown("f-sources", "Sources", sources),
+                    dcc.Dropdown(
+                        id="f-events",
+                        options=event_options(),
+                        multi=True,
+                        placeholder="Events",
+                        className="filter",
+                    ),
                     dcc.Checklist(
                         id="f-sentiment",
                         options=[{"label": s, "value": s} for s in SENTIMENTS],

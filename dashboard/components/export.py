@@ -33,6 +33,7 @@ ARTICLE_COLUMNS = (
     "score",
     "topic",
     "tickers",
+    "events",
     "model_version",
     "id",
 )
@@ -71,6 +72,7 @@ def article_rows(rows: Sequence[ArticleItem]) -> list[dict[str, Any]]:
             "score": r.score,
             "topic": r.topic,
             "tickers": ";".join(r.tickers),
+            "events": ";".join(r.events),
             "model_version": r.model_version,
             "id": r.id,
         }

@@ -105,6 +105,7 @@ def refresh_scope(scope: dict[str, str], *values: Any) -> tuple[Any, ...]:
         topics=[key] if kind == "topic" else controls.topics,
         sources=[key] if kind == "source" else controls.sources,
         sentiments=controls.sentiments,
+        events=controls.events,
     )
     with context.connect() as conn:
         points = series(conn, kind, [key], rng)

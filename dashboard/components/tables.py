@@ -10,6 +10,7 @@ from urllib.parse import quote, urlparse
 
 from dash import dcc, html
 
+from dashboard.components.event_chips import event_chips
 from dashboard.components.theme import fmt_score, fmt_share, fmt_time
 from dashboard.queries.alerts import ActiveAlert, AlertEvent, RuleSummary
 from dashboard.queries.articles import ArticleItem
@@ -95,7 +96,9 @@ def articles_table(
             html.Tr(
                 [
                     html.Td(fmt_time(r.published_at, tz), className="nowrap muted"),
-                    html.Td([title, html.Div(r.source, className="muted small")]),
+                    html.Td(
+                        [title, html.Div(r.source, className="muted small"), event_chips(r.events)]
+                    ),
                     html.Td(
                         [
                             sentiment_badge(r.sentiment, top),

@@ -50,6 +50,7 @@ def control_values(view: ViewState) -> list[Any]:
         view.tz,
         ["on"] if view.compare else [],
         list(view.sectors),
+        list(view.events),
     ]
 
 

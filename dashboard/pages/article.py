@@ -9,6 +9,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import context
+from dashboard.components.event_chips import event_chips
 from dashboard.components.explanation import explanation_card, label_form
 from dashboard.components.layout import card
 from dashboard.components.tables import safe_href, scope_href, sentiment_badge
@@ -114,6 +115,7 @@ def layout(id: str | None = None, **_: Any) -> html.Div:  # noqa: A002 - the que
             html.Div(
                 [
                     html.Span(a.source, className="chip"),
+                    event_chips(a.events),
                     html.Span(f"published {fmt_time(a.published_at)}", className="muted"),
                     html.Span(f"ingested {fmt_time(a.ingested_at)}", className="muted"),
                     html.Span(

@@ -172,6 +172,7 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
                 topics=controls.topics,
                 sources=controls.sources,
                 sentiments=controls.sentiments,
+                events=controls.events,
             ),
             limit=12,
         )

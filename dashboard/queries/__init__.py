@@ -1,7 +1,8 @@
 """Every SQL read of the dashboard, the history API and ``finsent query``, by subject.
 
 Callers import from the subject module: ``series``, ``heatmap``, ``movers`` and
-``scopes`` (the sentiment buckets), ``articles`` and ``article_detail``, ``search``
+``scopes`` (the sentiment buckets), ``articles``, ``article_detail`` and ``events``
+(event types per article), ``search``
 (headlines), ``health``, ``alerts``, ``alert_actions`` (acknowledge, silence) and
 ``inbox``. Each row type is declared once, as a frozen pydantic model in its subject
 module: the dashboard renders it, ``finsent query`` prints it and the API serves it as

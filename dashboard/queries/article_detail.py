@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
+from dashboard.queries.events import events_of_article
 
 __all__ = ["ArticleDetail", "EntityMention", "ScoreVersion", "article_detail"]
 
@@ -57,6 +58,8 @@ class ArticleDetail(BaseModel):
     story_id: str | None
     scores: list[ScoreVersion]
     entities: list[EntityMention]
+    # event types (lawsuit, recall, ...): core.events
+    events: list[str] = Field(default_factory=list)
 
 
 def article_detail(conn: Connection, article_id: str) -> ArticleDetail | None:
@@ -110,4 +113,5 @@ def article_detail(conn: Connection, article_id: str) -> ArticleDetail | None:
         story_id=a.story_id,
         scores=scores,
         entities=entities,
+        events=events_of_article(conn, article_id),
     )

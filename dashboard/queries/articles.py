@@ -24,6 +24,7 @@ from sqlalchemy import (
 
 from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
 from core.tables.buckets import SentimentBucketRow
+from dashboard.queries.events import events_of, has_event
 from dashboard.queries.scopes import ScopeKind
 
 __all__ = [
@@ -49,6 +50,7 @@ class ArticleFilters:
     sources: Sequence[str] = ()
     sentiments: Sequence[str] = ()
     text: str | None = None
+    events: Sequence[str] = ()
 
 
 class ArticleItem(BaseModel):
@@ -68,6 +70,8 @@ class ArticleItem(BaseModel):
     score: float | None
     topic: str | None
     tickers: list[str]
+    # event types (lawsuit, recall, ...): core.events
+    events: list[str] = Field(default_factory=list)
     model_name: str | None
     model_version: str | None
 
@@ -141,6 +145,7 @@ def article_select(
         s.c.model_name,
         s.c.model_version,
         _tickers_of().label("tickers"),
+        events_of(ArticleRow.id).label("events"),
     ).select_from(ArticleRow.__table__.outerjoin(s, literal(True)))
     conditions = []
     if filters.start is not None:
@@ -160,6 +165,8 @@ def article_select(
                 ArticleEntityRow.ticker.in_(list(filters.tickers)),
             )
         )
+    if filters.events:
+        conditions.append(has_event(ArticleRow.id, list(filters.events)))
     if filters.text:
         pattern = f"%{_like_escape(filters.text)}%"
         conditions.append(
@@ -242,7 +249,9 @@ def article_page(
     if result is None:
         result = conn.execute(article_select(filters, limit=limit, cursor=cursor)).all()
     rows = [
-        ArticleItem.model_validate({**r._mapping, "tickers": sorted(r.tickers or [])})
+        ArticleItem.model_validate(
+            {**r._mapping, "tickers": sorted(r.tickers or []), "events": sorted(r.events or [])}
+        )
         for r in result
     ]
     more = len(rows) > limit

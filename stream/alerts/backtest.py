@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from core.db import session_scope
-from stream.alerts.engine import fetch_series
+from stream.alerts.engine import fetch_rule_series
 from stream.alerts.rules import (
     BUCKET_S,
     DRIFT_METRIC,
@@ -122,7 +122,7 @@ def backtest(
         reach = max(reach, int(rule.condition.watch))  # the keys a silent feed left behind
     since = _aligned(start) - timedelta(seconds=reach)
     with session_scope(engine) as session:
-        series = fetch_series(session, rule.scope.kind, wanted, since, end)
+        series = fetch_rule_series(session, rule, wanted, since, end)
     if wanted is not None:
         for key in wanted:
             series.setdefault(key, [])  # a fixed key with no data still runs ("no data" rules)

@@ -1,7 +1,8 @@
 """Decide what to evaluate and when: rules touched by a batch, or every rule on the clock.
 
-Reads ``sentiment_buckets`` (1-minute rows) only, never raw articles; writes states and
-events through :mod:`stream.alerts.state`. Runs in a thread: everything here blocks.
+Reads ``sentiment_buckets`` (1-minute rows), never raw articles, except for rules with an
+``event``: those count their event's articles (:mod:`stream.alerts.event_series`). Writes
+states and events through :mod:`stream.alerts.state`. Runs in a thread: everything here blocks.
 
 Drift rules (metric ``drift_psi``) are the exception: they read scores over a trailing
 window (:func:`stream.alerts.drift.drift_groups`), so they run on the clock only, at most
@@ -25,6 +26,7 @@ from core.db import session_scope
 from core.tables.alerts import AlertRuleRow
 from core.tables.buckets import SentimentBucketRow
 from stream.alerts.drift import DriftBasisSource, drift_groups
+from stream.alerts.event_series import fetch_event_series
 from stream.alerts.metrics import EVALUATION_SECONDS, TRANSITIONS
 from stream.alerts.rules import (
     BUCKET_S,
@@ -47,7 +49,14 @@ from stream.alerts.state import (
     stored_rules,
 )
 
-__all__ = ["AlertEngine", "EvaluationReport", "Scope", "fetch_series", "seen_keys"]
+__all__ = [
+    "AlertEngine",
+    "EvaluationReport",
+    "Scope",
+    "fetch_rule_series",
+    "fetch_series",
+    "seen_keys",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +88,15 @@ def fetch_series(
     for key, start, n_total, n_negative, score_sum in session.execute(stmt):
         series[key].append(Bucket(start, n_total, n_negative, score_sum))
     return series
+
+
+def fetch_rule_series(
+    session: Session, rule: Rule, keys: Sequence[str] | None, since: datetime, until: datetime
+) -> dict[str, list[Bucket]]:
+    """The series ``rule`` is measured on: its event's articles, or the stored buckets."""
+    if rule.event is not None:
+        return fetch_event_series(session, rule.scope.kind, rule.event, keys, since, until)
+    return fetch_series(session, rule.scope.kind, keys, since, until)
 
 
 def seen_keys(session: Session, kind: str, since: datetime, until: datetime) -> set[str]:
@@ -218,7 +236,7 @@ class AlertEngine:
         with session_scope(self.engine) as session:
             lock_rule(session, stored.id)
             if rule.scope.each:
-                series = fetch_series(session, rule.scope.kind, keys, _since(rule, now), now)
+                series = fetch_rule_series(session, rule, keys, _since(rule, now), now)
                 wanted = set(keys) if keys is not None else set(series)
                 if keys is None:
                     wanted |= set(active_keys(session, stored.id))
@@ -227,9 +245,7 @@ class AlertEngine:
                         watch = timedelta(seconds=rule.condition.watch)
                         wanted |= seen_keys(session, rule.scope.kind, now - watch, now)
             else:
-                series = fetch_series(
-                    session, rule.scope.kind, [rule.scope.key], _since(rule, now), now
-                )
+                series = fetch_rule_series(session, rule, [rule.scope.key], _since(rule, now), now)
                 wanted = {rule.scope.key}
             states = load_states(session, stored.id, sorted(wanted))
             report.rules += 1

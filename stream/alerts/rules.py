@@ -6,6 +6,7 @@ rules:
     scope: {kind: ticker, key: each}   # market | topic | ticker | source; a key or "each"
     metric: negative_count             # negative_share | mean_score | negative_count |
                                        # article_count | drift_psi
+    event: recall                      # optional: count only articles of this event type
     window: 2m                         # a multiple of 1 minute
     condition:
       type: spike                      # threshold | spike | zscore | nodata
@@ -29,6 +30,10 @@ largest population stability index of a source's (or, scope ``market``, of all s
 scores over the trailing ``window`` against the model's drift reference. Such a rule takes
 a ``threshold`` condition (``>=`` or ``>``); ``min_volume`` is the articles the window
 needs. :func:`evaluate_drift` runs it through the same state machine.
+
+``event`` (one of ``core.events.EVENT_TYPES``) narrows a rule to the articles tagged with
+that event type: its buckets are counted from those articles (``stream.alerts.event_series``)
+instead of read from ``sentiment_buckets``; the conditions and the state machine are the same.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from core.configfile import (
     read_text,
 )
 from core.errors import ConfigError
+from core.events import EventType
 from core.types import MARKET_KEY, ScopeKind
 from stream.alerts.routing import (
     InhibitSpec,
@@ -255,6 +261,8 @@ class Rule(_Strict):
     enabled: bool = True
     scope: Scope
     metric: Metric = "negative_share"
+    # only articles tagged with this event type count (None: every article)
+    event: EventType | None = None
     window: float = Field(300, description="seconds, a multiple of 60")
     condition: Condition
     min_volume: int = Field(1, ge=0)
@@ -289,6 +297,13 @@ class Rule(_Strict):
                              f"{scope.kind}")  # fmt: skip
         return value
 
+    @field_validator("event")
+    @classmethod
+    def _no_drift_event(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("metric") == DRIFT_METRIC:
+            raise ValueError("drift_psi measures every article: it takes no event")
+        return value
+
     @field_validator("condition")
     @classmethod
     def _drift_threshold(cls, value: object, info: ValidationInfo) -> object:
@@ -321,7 +336,10 @@ class Rule(_Strict):
 
     def spec(self) -> dict[str, Any]:
         """The JSON stored in ``alert_rules.spec``; ``Rule.model_validate`` reads it back."""
-        return self.model_dump(mode="json", by_alias=True)
+        # a rule without an event keeps the spec it had before events existed
+        return self.model_dump(
+            mode="json", by_alias=True, exclude={"event"} if self.event is None else None
+        )
 
 
 class RuleFile(_Strict):

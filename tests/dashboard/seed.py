@@ -13,6 +13,7 @@ from sqlalchemy import Engine, insert
 from core.schemas import Article, ArticleScored, EntityMention, TopicProbability
 from core.tables.alerts import AlertEventRow, AlertRuleRow, AlertStateRow
 from core.tables.worker import WorkerStatusRow
+from stream.events import tag_events
 from stream.persist import BatchWrite, persist_batch
 
 WIDTHS = (60, 3600, 86400)
@@ -37,6 +38,8 @@ class Seeded:
     # published_at of every article, and (published_at, title) of every AAPL one
     times: list[datetime]
     aapl: list[tuple[datetime, str]]
+    # event type -> titles of the articles tagged with it
+    events: dict[str, list[str]]
 
     def count_since(self, start: datetime) -> int:
         return sum(1 for t in self.times if t >= start)
@@ -96,6 +99,8 @@ def _scored(
                 in_title=start >= 0,
             ),
         ),
+        # the worker's own tagger: "faces regulatory probe" is a probe, and so on
+        events=tuple(tag_events(title)),
         received_at=when,
         scored_at=when,
     )
@@ -199,4 +204,8 @@ def seed(engine: Engine, *, now: datetime | None = None, n: int = 480) -> Seeded
                 ]
             )
         )
-    return Seeded(now, len(pairs), times, aapl)
+    events: dict[str, list[str]] = {}
+    for a, s in pairs:
+        for e in s.events:
+            events.setdefault(e, []).append(a.title)
+    return Seeded(now, len(pairs), times, aapl, events)

@@ -132,6 +132,29 @@ def test_articles_filters_paginates_and_csv(client: TestClient, seeded: Seeded) 
     assert len(rows) == 5 and {r["topic"] for r in rows} == {"Macro"}
 
 
+def test_articles_filter_by_event_type(client: TestClient, seeded: Seeded) -> None:
+    probes = client.get("/api/v1/articles", params={"event": "probe", "limit": 500}).json()
+    titles = [i["title"] for i in probes["items"]]
+    assert titles and sorted(titles) == sorted(seeded.events["probe"])
+    assert all("probe" in i["events"] for i in probes["items"])
+    either = client.get(
+        "/api/v1/articles", params=[("event", "probe"), ("event", "buyback"), ("limit", 500)]
+    ).json()["items"]
+    assert len(either) == len(seeded.events["probe"]) + len(seeded.events["buyback"])
+    # combined with another filter, and in the CSV
+    response = client.get(
+        "/api/v1/articles",
+        params={"event": "buyback", "ticker": "AAPL", "limit": 500, "format": "csv"},
+    )
+    rows = list(csv.DictReader(response.text.splitlines()))
+    assert rows and {r["events"] for r in rows} == {"buyback"}
+    assert all(r["tickers"] == "AAPL" for r in rows)
+    detail = client.get(f"/api/v1/articles/{probes['items'][0]['id']}").json()
+    assert detail["events"] == ["probe"]
+    bad = client.get("/api/v1/articles", params={"event": "recal"})
+    assert bad.status_code == 422 and "recall" in bad.text
+
+
 @pytest.mark.parametrize(
     "params",
     [

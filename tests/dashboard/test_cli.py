@@ -49,6 +49,19 @@ def test_query_articles_json(runner: CliRunner) -> None:
     assert [i["title"] for i in items] == [XSS_TITLE]
 
 
+def test_query_articles_by_event(runner: CliRunner, seeded_db: tuple[Engine, Seeded]) -> None:
+    seeded = seeded_db[1]
+    result = runner.invoke(
+        app, ["query", "articles", "--event", "guidance-cut", "--limit", "500", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert sorted(i["title"] for i in items) == sorted(seeded.events["guidance_cut"])
+    assert {i["events"] for i in items} == {"guidance_cut"}
+    bad = runner.invoke(app, ["query", "articles", "--event", "recal"])
+    assert bad.exit_code != 0 and "unknown event type 'recal'" in bad.output
+
+
 def test_query_alerts(runner: CliRunner) -> None:
     result = runner.invoke(app, ["query", "alerts", "-f", "json", "--state", "firing"])
     assert result.exit_code == 0, result.output

@@ -1,0 +1,67 @@
+"""The event filter and event chips, in a real headless Chromium (dash_duo)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from sqlalchemy import Engine
+
+from core.services.process import free_port
+from tests.dashboard.seed import Seeded
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.slow,
+    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
+    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
+]
+
+TIMEOUT = 20
+
+
+@pytest.fixture
+def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
+    from dashboard.app import create_dash_app
+
+    dash_duo.start_server(create_dash_app(seeded_db[0]), port=free_port("127.0.0.1"))
+    dash_duo.wait_for_element("#latest-table tbody tr", timeout=TIMEOUT)
+    yield dash_duo
+    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+
+
+def _rows(duo) -> list[tuple[str, list[str]]]:
+    """(title, event chips) of each row of the latest-articles table."""
+    out = []
+    for row in duo.find_elements("#latest-table tbody tr"):
+        chips = [c.text for c in row.find_elements("css selector", ".event-chip")]
+        out.append((row.find_element("css selector", ".title").text, chips))
+    return out
+
+
+def _wait_rows(duo, done) -> list[tuple[str, list[str]]]:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            rows = _rows(duo)
+            if rows and done(rows):
+                return rows
+        except StaleElementReferenceException:
+            pass  # the table re-rendered under us
+        assert time.monotonic() < deadline, f"the table never matched: {rows}"
+        time.sleep(0.2)
+
+
+def test_the_event_filter_narrows_the_latest_articles(duo, seeded_db) -> None:
+    seeded: Seeded = seeded_db[1]
+    before = _wait_rows(duo, lambda rows: len(rows) == 12)
+    # unfiltered, the list mixes events (and shows their chips) with articles of none
+    assert any(chips == [] for _, chips in before)
+    assert any("Buyback" in chips for _, chips in before)
+
+    duo.select_dcc_dropdown("#f-events", value="Probe / investigation")
+    after = _wait_rows(duo, lambda rows: all(c == ["Probe / investigation"] for _, c in rows))
+    assert len(after) == 12
+    assert {t for t, _ in after} <= set(seeded.events["probe"])

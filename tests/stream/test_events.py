@@ -1,0 +1,91 @@
+"""The event tagger on hand-written headlines: what it must tag, what it must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.events import EVENT_LABELS, EVENT_TYPES, parse_event
+from stream.events import EVENT_PATTERNS, tag_events
+
+POSITIVE: list[tuple[str, str]] = [
+    ("Acme sued by shareholders over accounting", "lawsuit"),
+    ("Investors file class-action lawsuit against Globex", "lawsuit"),
+    ("Ford recalls 300,000 SUVs over brake defect", "recall"),
+    ("FDA announces recall of contaminated baby formula", "recall"),
+    ("Intel cuts full-year revenue outlook as PC demand slumps", "guidance_cut"),
+    ("Retailer issues profit warning ahead of holidays", "guidance_cut"),
+    ("Nvidia raises its annual revenue forecast on AI demand", "guidance_raise"),
+    ("Apple upgraded to buy at Goldman", "rating_upgrade"),
+    ("Analysts upgrade Boeing after delivery rebound", "rating_upgrade"),
+    ("Moody's downgrades Evergrande to junk", "rating_downgrade"),
+    ("Tesla downgraded to sell by UBS", "rating_downgrade"),
+    ("Intel suspends its quarterly dividend", "dividend_cut"),
+    ("Chemical maker slashes dividend by half", "dividend_cut"),
+    ("Coca-Cola raises quarterly dividend for 62nd year", "dividend_raise"),
+    ("Microsoft agrees to buy Activision for $69 billion", "merger"),
+    ("Pfizer completes acquisition of Seagen", "merger"),
+    ("Disney CEO steps down after two years", "management_change"),
+    ("Board appoints new chief financial officer", "management_change"),
+    ("Property developer defaults on dollar bonds", "default"),
+    ("Retail chain files for Chapter 11 bankruptcy", "default"),
+    ("Miner misses coupon payment on notes", "default"),
+    ("Meta to lay off 10,000 employees", "layoffs"),
+    ("Bank announces 5,000 job cuts", "layoffs"),
+    ("SEC opens probe into trading app", "probe"),
+    ("Regulators investigating Boeing over 737 MAX door", "probe"),
+    ("Apple unveils $110 billion share buyback", "buyback"),
+    ("Company to repurchase up to $5 billion of its shares", "buyback"),
+    ("Arm files for IPO in New York", "ipo"),
+    ("Chipmaker prepares to go public next month", "ipo"),
+    # a denial in another clause leaves the event standing
+    ("Acme denies wrongdoing, but regulators open probe", "probe"),
+]
+
+NEGATIVE: list[tuple[str, str]] = [
+    ("Toyota says no recall is needed after brake review", "recall"),
+    ("CEO recalls that the early days were hard", "recall"),
+    ("Bank denies probe into its trading desk", "probe"),
+    ("Regulator rules out investigation of merger", "probe"),
+    ("Automaker has no plans for layoffs this year", "layoffs"),
+    ("Layoffs ruled out by chief executive", "layoffs"),
+    ("Utility won't cut its dividend, CFO says", "dividend_cut"),
+    ("Company does not cut guidance despite slowdown", "guidance_cut"),
+    ("New software upgrade brings battery savings", "rating_upgrade"),
+    ("Settings reset to default on iPhone update", "default"),
+    ("Stocks rise as inflation cools", "merger"),
+    ("Shares of Acme rose 3% on strong earnings", "lawsuit"),
+]
+
+
+@pytest.mark.parametrize(("headline", "event"), POSITIVE)
+def test_tags_the_event_a_headline_reports(headline: str, event: str) -> None:
+    assert event in tag_events(headline)
+
+
+@pytest.mark.parametrize(("headline", "event"), NEGATIVE)
+def test_leaves_untagged_what_a_headline_negates_or_does_not_report(
+    headline: str, event: str
+) -> None:
+    assert event not in tag_events(headline)
+
+
+def test_a_plain_market_headline_has_no_event() -> None:
+    assert tag_events("Stocks edge higher as investors await Fed decision") == []
+
+
+def test_the_summary_counts_and_events_come_in_vocabulary_order() -> None:
+    events = tag_events(
+        "Acme shares tumble",
+        "The company recalled 2 million heaters. It also faces a lawsuit from dealers.",
+    )
+    assert events == ["lawsuit", "recall"]
+
+
+def test_every_event_type_has_patterns_and_a_label() -> None:
+    assert set(EVENT_PATTERNS) == set(EVENT_TYPES) == set(EVENT_LABELS)
+
+
+def test_parse_event_accepts_spellings_and_names_the_known_types() -> None:
+    assert parse_event("Guidance-Cut") == "guidance_cut"
+    with pytest.raises(ValueError, match="unknown event type 'recal'.*recall"):
+        parse_event("recal")
