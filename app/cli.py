@@ -20,6 +20,7 @@ from models.cli import app as models_app
 from models.entity_sentiment_cli import app as entity_sentiment_app
 from models.retrain_cli import app as retrain_app
 from stream.alerts.cli import app as alerts_app
+from stream.deadletters_cli import app as deadletters_app
 from stream.entities.cli import app as entities_app
 from stream.ingest.cli import app as ingest_app
 from stream.ingest.prices_cli import app as prices_app
@@ -155,6 +156,11 @@ app.add_typer(
     prices_app,
     name="prices",
     help="Daily closing prices per ticker: import a CSV, drawn as returns on the ticker page.",
+)
+app.add_typer(
+    deadletters_app,
+    name="deadletters",
+    help="Dead letters: list, export as CSV, replay to the input topic.",
 )
 app.add_typer(
     entities_app,

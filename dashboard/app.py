@@ -39,6 +39,7 @@ PAGES = (
     "stories",
     "alerts",
     "health",
+    "dead_letters",
 )
 
 _app: Dash | None = None

@@ -372,6 +372,7 @@ def _insert_dead_letters(session: Session, letters: Sequence[DeadLetter]) -> Non
                 # a letter capped for Kafka already lost its tail: digest what is left
                 "digest": hashlib.sha256(raw).hexdigest(),
                 "failed_at": d.failed_at,
+                "key": d.key,
             }
         )
     stmt = insert(table_of(DeadLetterRow)).on_conflict_do_nothing(

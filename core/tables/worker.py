@@ -39,6 +39,10 @@ class DeadLetterRow(Base):
     # position alone does not tell a redelivery from a new message
     digest: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime]
+    # the message's Kafka key, which a replay sends again with it
+    key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # last re-published to the input topic (stream.deadletters); None: never
+    replayed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (
         UniqueConstraint(

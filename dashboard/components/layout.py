@@ -14,6 +14,7 @@ NAV = (
     ("Search", "/search"),
     ("Alerts", "/alerts"),
     ("Health", "/health"),
+    ("Dead letters", "/dead-letters"),
 )
 
 
