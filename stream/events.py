@@ -40,7 +40,8 @@ _RAISE = _words(
     r"rais(?:es|ed|ing|e)", r"lift(?:s|ed|ing)?", r"boost(?:s|ed|ing)?", r"up(?:s|ped)",
     r"hik(?:es|ed|ing|e)", r"increas(?:es|ed|ing|e)", r"bump(?:s|ed)? up",
 )  # fmt: skip
-_GUIDANCE = _words(r"guidance", r"outlook", r"forecasts?", r"targets?", r"projections?")
+# not "target": an analyst cutting a price target is a rating action, not guidance
+_GUIDANCE = _words(r"guidance", r"outlook", r"forecasts?", r"projections?")
 _DIVIDEND = _words(r"dividends?", r"payouts?", r"distributions?")
 _RATING = _words(
     r"buy", r"strong buy", r"outperform", r"overweight", r"underweight", r"underperform",
@@ -107,7 +108,6 @@ EVENT_PATTERNS: Final[dict[EventType, tuple[str, ...]]] = {
         r"\b(?:mergers?|merg(?:es|ed|ing|e) with|takeover|buyout|tender offer)\b",
         r"\b(?:acquisitions?|acquir(?:es|ed|ing|e))\b",
         r"\b(?:agrees?|deal|plans?|offers?|bids?|move|talks) to (?:buy|acquire|merge)\b",
-        r"\bbids? for\b",
     ),
     "management_change": (
         _near(_ROLE, _MOVE, 5),
@@ -129,7 +129,9 @@ EVENT_PATTERNS: Final[dict[EventType, tuple[str, ...]]] = {
         _near(_CUT, r"(?:jobs|staff|workers|employees|positions|roles|headcount|workforce)", 4),
     ),
     "probe": (
-        r"\b(?:probes?|probed|probing|investigations?|inquiry|inquiries|subpoena(?:s|ed)?)\b",
+        # not a space probe
+        r"(?<!space )\b(?:probes?|probed|probing|investigations?|inquiry|inquiries|"
+        r"subpoena(?:s|ed)?)\b",
         r"\binvestigat(?:es|ed|ing|e)\b",
         r"\b(?:raid(?:s|ed)?) (?:by|on)\b",
     ),

@@ -54,6 +54,8 @@ NEGATIVE: list[tuple[str, str]] = [
     ("Settings reset to default on iPhone update", "default"),
     ("Stocks rise as inflation cools", "merger"),
     ("Shares of Acme rose 3% on strong earnings", "lawsuit"),
+    ("Goldman cuts Apple price target to $180", "guidance_cut"),
+    ("NASA space probe reaches Jupiter", "probe"),
 ]
 
 
