@@ -65,3 +65,8 @@ def test_the_event_filter_narrows_the_latest_articles(duo, seeded_db) -> None:
     after = _wait_rows(duo, lambda rows: all(c == ["Probe / investigation"] for _, c in rows))
     assert len(after) == 12
     assert {t for t, _ in after} <= set(seeded.events["probe"])
+
+    # the article page lists its events too
+    duo.find_element("#latest-table tbody tr .detail-link").click()
+    duo.wait_for_element("#article-title", timeout=TIMEOUT)
+    assert [c.text for c in duo.find_elements(".meta .event-chip")] == ["Probe / investigation"]
