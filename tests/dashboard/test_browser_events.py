@@ -65,6 +65,8 @@ def test_the_event_filter_narrows_the_latest_articles(duo, seeded_db) -> None:
     after = _wait_rows(duo, lambda rows: all(c == ["Probe / investigation"] for _, c in rows))
     assert len(after) == 12
     assert {t for t, _ in after} <= set(seeded.events["probe"])
+    # the URL carries the filter, so a pasted link shows the same list
+    assert "events=probe" in duo.driver.current_url
 
     # the article page lists its events too
     duo.find_element("#latest-table tbody tr .detail-link").click()

@@ -33,7 +33,13 @@ def test_every_control_is_read_back() -> None:
         tz="Europe/Berlin",
         compare=True,
     )
-    assert control_values(view)[9:] == [["on"], []]  # compare, sectors
+    assert control_values(view)[9:] == [["on"], [], []]  # compare, sectors, events
+
+
+def test_event_types_are_read_back_and_unknown_ones_dropped() -> None:
+    view = parse_view("?events=recall,bogus&events=probe,recall")
+    assert view == ViewState(events=("recall", "probe"))
+    assert control_values(view)[-1] == ["recall", "probe"]
 
 
 def test_an_absolute_range_needs_a_valid_start() -> None:
