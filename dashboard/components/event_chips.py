@@ -14,7 +14,7 @@ __all__ = ["event_chips", "event_options"]
 def event_chips(events: Sequence[str]) -> html.Div:
     labels: dict[str, str] = {str(k): v for k, v in EVENT_LABELS.items()}
     return html.Div(
-        [html.Span(labels.get(e, e), className="chip event-chip", title=e) for e in events],
+        [html.Span(labels.get(e, e), className="event-chip", title=e) for e in events],
         className="events",
     )
 
