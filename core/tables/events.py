@@ -1,4 +1,4 @@
-"""Event types per article (SQLAlchemy 2), mirroring alembic 0017_article_events.
+"""Event types per article (SQLAlchemy 2), mirroring alembic 0016_article_events.
 
 A join table rather than an array column on ``articles``: an event filter is an
 ``EXISTS`` on (event, article_id), like the ticker filter, and the backbone table stays as it is.

@@ -1,4 +1,4 @@
-"""Daily closing prices per ticker (SQLAlchemy 2), mirroring alembic 0016_prices.
+"""Daily closing prices per ticker (SQLAlchemy 2), mirroring alembic 0015_prices.
 
 Imported by `finsent prices import` from a CSV per ticker, read by the ticker page to
 draw returns under the sentiment index. One row per ticker and trading day: a re-import

@@ -1,7 +1,7 @@
 """dead letters: the message key, and when a letter was replayed
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-21 11:00:00
 
 Mirrors core/tables/worker.DeadLetterRow. ``key``: the Kafka key of the dead message, so a
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0017"
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

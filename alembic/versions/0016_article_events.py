@@ -1,7 +1,7 @@
 """article events: the event types (lawsuit, recall, ...) the tagger found per article
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-21 10:00:00
 
 Mirrors core/tables/events.py: ``article_events`` (article_id, event), with an index on
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0016"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
