@@ -4,6 +4,7 @@ a CSV download, and a replay of the selected ones to the input topic."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 import dash
@@ -16,6 +17,7 @@ from core.errors import FinsentError
 from dashboard import context
 from dashboard.components.layout import card, section_title
 from dashboard.components.theme import fmt_time
+from dashboard.viewstate import time_zone
 from stream.deadletters import (
     CSV_COLUMNS,
     DeadLetterView,
@@ -61,7 +63,7 @@ def layout(**_: Any) -> html.Div:
     )
 
 
-def _table(letters: Sequence[DeadLetterView]) -> html.Div | html.Table:
+def _table(letters: Sequence[DeadLetterView], tz: tzinfo) -> html.Div | html.Table:
     if not letters:
         return html.Div("No dead letters", className="empty")
     rows = []
@@ -73,7 +75,7 @@ def _table(letters: Sequence[DeadLetterView]) -> html.Div | html.Table:
             className="dl-pick",
         )
         replayed = (
-            html.Span(f"replayed {fmt_time(v.replayed_at)}", className="dl-replayed")
+            html.Span(f"replayed {fmt_time(v.replayed_at, tz)}", className="dl-replayed")
             if v.replayed_at
             else html.Span("–", className="muted")
         )
@@ -82,7 +84,7 @@ def _table(letters: Sequence[DeadLetterView]) -> html.Div | html.Table:
             html.Tr(
                 [
                     html.Td(pick),
-                    html.Td(fmt_time(v.failed_at), className="nowrap muted"),
+                    html.Td(fmt_time(v.failed_at, tz), className="nowrap muted"),
                     # plain string children: React escapes them, a hostile message stays text
                     html.Td([html.Span(v.stage, className="chip"), html.Div(v.error)]),
                     html.Td(v.source or "–"),
@@ -130,10 +132,14 @@ def _replay(ids: list[int]) -> html.Div:
     Output("dl-flash", "children"),
     Input("dl-replay", "n_clicks"),
     Input("dl-pending", "value"),
+    Input("tz", "value"),
     State({"type": "dl-pick", "id": ALL}, "value"),
 )
 def refresh_dead_letters(
-    _clicks: int | None, pending: list[str] | None, picked: list[list[int] | None]
+    _clicks: int | None,
+    pending: list[str] | None,
+    tz_name: str | None,
+    picked: list[list[int] | None],
 ) -> tuple[Any, Any]:
     # no timer: a refresh would clear the boxes ticked for a replay
     flash = None
@@ -141,7 +147,7 @@ def refresh_dead_letters(
         flash = _replay(sorted({int(i) for chosen in picked for i in chosen or ()}))
     with context.connect() as conn:
         letters = list_dead_letters(conn, limit=LIMIT, pending_only=bool(pending))
-    return _table(letters), flash
+    return _table(letters, time_zone(tz_name)), flash
 
 
 @callback(

@@ -95,6 +95,21 @@ def test_list_download_and_replay(
     assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning")
+def test_times_follow_the_chosen_time_zone(dash_duo, seeded_db, letters: dict[str, int]) -> None:
+    from dashboard.app import create_dash_app
+
+    dash_duo.start_server(create_dash_app(seeded_db[0]), port=free_port("127.0.0.1"))
+    dash_duo.driver.get(f"{dash_duo.server_url}/dead-letters")
+    row = f"#dl-row-{letters['replayable']}"
+    dash_duo.wait_for_element(row, timeout=TIMEOUT)
+    assert " UTC" in dash_duo.find_element(f"{row} td:nth-child(2)").text
+    dash_duo.driver.get(f"{dash_duo.server_url}/dead-letters?tz=Asia/Tokyo")
+    dash_duo.wait_for_contains_text(f"{row} td:nth-child(2)", " JST", TIMEOUT)
+
+
 def test_the_page_and_its_replay_need_the_login(
     seeded_db, letters: dict[str, int], raw_topic: str
 ) -> None:
@@ -115,6 +130,7 @@ def test_the_page_and_its_replay_need_the_login(
             "inputs": [
                 {"id": "dl-replay", "property": "n_clicks", "value": 1},
                 {"id": "dl-pending", "property": "value", "value": []},
+                {"id": "tz", "property": "value", "value": None},
             ],
             "state": [
                 [
