@@ -40,6 +40,7 @@ from core.tables.alerts import (
     SilenceRow,
 )
 from core.tables.articles import ArticleEntityRow, ArticleRow, ArticleScoreRow
+from core.tables.events import ArticleEventRow
 from stream.alerts.channels import (
     INBOX,
     AlertGroup,
@@ -452,8 +453,8 @@ class Dispatcher:
             # negative headlines are no evidence of drift: its details carry the PSIs
             drift = rule.metric == DRIFT_METRIC
             if status != "resolved" and self.settings.top_headlines and not drift:
-                heads = top_negative_headlines(
-                    session, kind, e.scope_key, e.details, self.settings.top_headlines
+                heads = evidence_headlines(
+                    session, kind, e.scope_key, e.details, self.settings.top_headlines, rule.event
                 )
             items.append(
                 AlertItem(
@@ -671,10 +672,16 @@ def _firing_unseen(session: Session, resolve: AlertEventRow) -> str | None:
     return notice if notice in _UNSEEN else None
 
 
-def top_negative_headlines(
-    session: Session, kind: str, key: str, details: Mapping[str, Any], limit: int
+def evidence_headlines(
+    session: Session,
+    kind: str,
+    key: str,
+    details: Mapping[str, Any],
+    limit: int,
+    event: str | None = None,
 ) -> tuple[Headline, ...]:
-    """The most negative headlines of the alert's window (the message's evidence)."""
+    """The message's evidence: the most negative headlines of the alert's window, or for a
+    rule on one event type the window's articles of that type, most negative first."""
     try:
         end = datetime.fromisoformat(str(details["window_end"]))
         window_s = int(details["window_s"])
@@ -688,11 +695,17 @@ def top_negative_headlines(
     stmt = (
         select(a.title, a.url, a.source, a.published_at, func.min(s.score))
         .join(s, s.article_id == a.id)
-        .where(s.sentiment == "negative", a.published_at >= start, a.published_at <= end)
+        .where(a.published_at >= start, a.published_at <= end)
         .group_by(a.id)
         .order_by(func.min(s.score), a.published_at.desc())
         .limit(limit)
     )
+    if event is None:
+        stmt = stmt.where(s.sentiment == "negative")
+    else:
+        stmt = stmt.join(
+            ArticleEventRow, (ArticleEventRow.article_id == a.id) & (ArticleEventRow.event == event)
+        )
     if kind == "ticker":
         stmt = stmt.join(
             ArticleEntityRow,

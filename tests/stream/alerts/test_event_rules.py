@@ -122,6 +122,9 @@ def test_a_recall_rule_fires_for_the_company_with_recalls_only(db: Engine) -> No
     with db.connect() as conn:
         [message] = inbox(conn)
     assert "FIRING recall-watch: ACME" in message.subject
+    # its evidence is the recalls that fired it, not the company's other bad news
+    assert all(title in message.text for title in headlines[:3])
+    assert "chip supplier" not in message.text
 
     # the backtest replays the same series
     rule = Rule.model_validate(
