@@ -156,7 +156,9 @@ def dashboard(
 
 @query_app.command("series")
 def query_series(
-    scope: Annotated[str, typer.Option(help="market, topic, ticker or source")] = "market",
+    scope: Annotated[
+        str, typer.Option(help="market, topic, ticker, source or sector (its tickers summed)")
+    ] = "market",
     key: Annotated[list[str] | None, typer.Option(help="scope key; repeat to sum several")] = None,
     range_: RangeOption = None,
     start: StartOption = None,
@@ -166,11 +168,12 @@ def query_series(
 ) -> None:
     """Sentiment per time step for a scope."""
     from dashboard.components.export import SERIES_COLUMNS, series_rows
+    from dashboard.queries.sectors import sector_series
     from dashboard.queries.series import series
     from dashboard.timerange import resolve_range
 
-    if scope not in ("market", "topic", "ticker", "source"):
-        raise fail("scope must be market, topic, ticker or source")
+    if scope not in ("market", "topic", "ticker", "source", "sector"):
+        raise fail("scope must be market, topic, ticker, source or sector")
     keys = list(key or [])
     if scope != "market" and not keys:
         raise fail(f"--scope {scope} needs --key")
@@ -180,8 +183,13 @@ def query_series(
         )
     )
     with _connect() as conn:
-        points = series(conn, scope, keys, rng)  # type: ignore[arg-type]
+        if scope == "sector":
+            tickers, points = _run(lambda: sector_series(conn, keys, rng))
+        else:
+            points = series(conn, scope, keys, rng)  # type: ignore[arg-type]
     label = scope if scope == "market" else f"{scope} {', '.join(keys)}"
+    if scope == "sector":
+        label += f" ({', '.join(tickers)})"
     _emit(series_rows(points), SERIES_COLUMNS, fmt, f"{label}: {len(points)} points")
 
 

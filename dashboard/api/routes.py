@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from core.csvout import to_csv
+from core.errors import ConfigError
 from core.events import EVENT_TYPES, EventType
 from dashboard.api.deps import (
     ERROR_RESPONSES,
@@ -36,7 +37,7 @@ from dashboard.queries.articles import (
 )
 from dashboard.queries.health import Health, health
 from dashboard.queries.scopes import ScopeKind, SeriesScope, normalise_tickers
-from dashboard.queries.sectors import sector_tickers
+from dashboard.queries.sectors import sector_series
 from dashboard.queries.series import Series, SeriesPoint, series, series_keys
 
 __all__ = ["router"]
@@ -98,12 +99,10 @@ def get_series(
     _check_keys(key)
     tickers: list[str] | None = None
     if scope == "sector":
-        members = sector_tickers(conn, key)
-        empty = [s for s, ts in members.items() if not ts]
-        if empty:
-            raise HTTPException(422, f"no watchlist ticker has sector {empty[0]!r}")
-        tickers = list(dict.fromkeys(t for ts in members.values() for t in ts))
-        points = series(conn, "ticker", tickers, rng)
+        try:
+            tickers, points = sector_series(conn, key, rng)
+        except ConfigError as exc:
+            raise HTTPException(422, str(exc)) from exc
     else:
         points = series(conn, scope, key, rng)
     if format == "csv":

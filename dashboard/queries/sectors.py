@@ -9,7 +9,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
-__all__ = ["sector_names", "sector_tickers"]
+from core.errors import ConfigError
+from dashboard.queries.series import SeriesPoint, series
+from dashboard.timerange import TimeRange
+
+__all__ = ["sector_names", "sector_series", "sector_tickers"]
 
 _NAMES = text("SELECT DISTINCT sector FROM entities WHERE sector IS NOT NULL ORDER BY 1")
 _TICKERS = text(
@@ -29,3 +33,16 @@ def sector_tickers(conn: Connection, sectors: Sequence[str]) -> dict[str, list[s
         for sector, ticker in conn.execute(_TICKERS, {"sectors": list(sectors)}):
             out[sector].append(ticker)
     return out
+
+
+def sector_series(
+    conn: Connection, sectors: Sequence[str], rng: TimeRange
+) -> tuple[list[str], list[SeriesPoint]]:
+    """The sectors' tickers and the sum of their series; ``ConfigError`` naming a sector
+    that no watchlist ticker has."""
+    members = sector_tickers(conn, sectors)
+    empty = [s for s, tickers in members.items() if not tickers]
+    if empty:
+        raise ConfigError(f"no watchlist ticker has sector {empty[0]!r}")
+    tickers = list(dict.fromkeys(t for ts in members.values() for t in ts))
+    return tickers, series(conn, "ticker", tickers, rng)

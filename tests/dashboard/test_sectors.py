@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import warnings
 from datetime import timedelta
 
@@ -54,3 +55,35 @@ def test_a_sector_series_is_its_tickers_summed(seeded: Seeded, db: Engine) -> No
             "/api/v1/series", params={"range": "7d", "scope": "sector", "key": "Energy"}
         )
         assert unknown.status_code == 422 and "Energy" in unknown.json()["detail"]
+
+
+def test_the_cli_reads_a_sector_series_as_the_api_does(
+    seeded: Seeded, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from core.config import get_settings
+
+    import_catalogue(db, WATCHLIST)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    handlers = list(logging.getLogger().handlers)
+    try:
+        runner = CliRunner()
+        args = ["query", "series", "--scope", "sector", "--range", "7d", "-f", "csv"]
+        tech = runner.invoke(app, [*args, "--key", "Tech"])
+        assert tech.exit_code == 0, tech.output
+        total = sum(int(r["n_total"]) for r in csv.DictReader(tech.stdout.splitlines()))
+        with db.connect() as conn:
+            summed = series(conn, "ticker", ["AAPL", "MSFT"], resolve_range(preset="7d"))
+        assert total > 0 and abs(total - sum(p.n_total for p in summed)) <= 2
+        unknown = runner.invoke(app, [*args, "--key", "Energy"])
+        assert (
+            unknown.exit_code == 2 and "no watchlist ticker has sector 'Energy'" in unknown.stderr
+        )
+    finally:
+        get_settings.cache_clear()
+        logging.getLogger().handlers[:] = handlers
