@@ -17,19 +17,12 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine, text
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve
 from tests.dashboard.seed import XSS_TITLE, Seeded
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
+pytestmark = BROWSER
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TIMEOUT = 20
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +32,8 @@ def seeded(seeded_db: tuple[Engine, Seeded]) -> Seeded:
 
 @pytest.fixture
 def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
-    db = seeded_db[0]
-    from dashboard.app import create_dash_app
-
-    app = create_dash_app(db)
-    dash_duo.start_server(app, port=free_port("127.0.0.1"))
-    dash_duo.wait_for_element("#kpi-articles", timeout=TIMEOUT)
-    yield dash_duo
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+    yield serve(dash_duo, seeded_db[0], "#kpi-articles")
+    assert_no_console_errors(dash_duo)
 
 
 def _kpi_articles(duo) -> int:

@@ -8,28 +8,16 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from sqlalchemy import Engine
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve
 from tests.dashboard.seed import Seeded
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
-
-TIMEOUT = 20
+pytestmark = BROWSER
 
 
 @pytest.fixture
 def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
-    from dashboard.app import create_dash_app
-
-    dash_duo.start_server(create_dash_app(seeded_db[0]), port=free_port("127.0.0.1"))
-    dash_duo.wait_for_element("#latest-table tbody tr", timeout=TIMEOUT)
-    yield dash_duo
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+    yield serve(dash_duo, seeded_db[0], "#latest-table tbody tr")
+    assert_no_console_errors(dash_duo)
 
 
 def _rows(duo) -> list[tuple[str, list[str]]]:

@@ -10,18 +10,11 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine, text
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve
 from tests.dashboard.seed import Seeded
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
+pytestmark = BROWSER
 
-TIMEOUT = 20
 SEEDED_RULE = "ticker-negative-spike"
 PASTED = """rules:
   - name: oil-negative-share
@@ -37,13 +30,11 @@ PASTED = """rules:
 
 @pytest.fixture
 def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
-    from dashboard.app import create_dash_app
-
-    dash_duo.start_server(create_dash_app(seeded_db[0]), port=free_port("127.0.0.1"))
+    serve(dash_duo, seeded_db[0], "a.nav-link[href='/alerts']")
     dash_duo.find_element("a.nav-link[href='/alerts']").click()
     dash_duo.wait_for_element("#rules-table", timeout=TIMEOUT)
     yield dash_duo
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+    assert_no_console_errors(dash_duo)
 
 
 def _enabled(db: Engine, name: str) -> bool | None:

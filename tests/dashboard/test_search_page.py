@@ -12,30 +12,19 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import Engine, text
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve
 from tests.dashboard.seed import XSS_TITLE, Seeded
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    # selenium 4.2 (pinned by dash[testing]) calls urllib3 2.0's deprecated getheader()
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
-
-TIMEOUT = 20
+pytestmark = BROWSER
 
 
 @pytest.fixture
 def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
-    from dashboard.app import create_dash_app
-
-    app = create_dash_app(seeded_db[0])
-    dash_duo.start_server(app, port=free_port("127.0.0.1"))
+    serve(dash_duo, seeded_db[0], "a.nav-link[href='/search']")
     dash_duo.find_element("a.nav-link[href='/search']").click()
     dash_duo.wait_for_element("#search-hint", timeout=TIMEOUT)  # an empty query: the hint
     yield dash_duo
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+    assert_no_console_errors(dash_duo)
 
 
 def _search(duo, words: str) -> None:

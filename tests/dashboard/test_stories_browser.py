@@ -6,19 +6,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve, wait_for
 from tests.dashboard.seed import Seeded
 from tests.dashboard.stories_seed import COPIES, seed_story
-from tests.dashboard.test_views_browser import wait_for
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
-
-TIMEOUT = 20
+pytestmark = BROWSER
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +22,8 @@ def story_db(seeded_db: tuple[Engine, Seeded]) -> Engine:
 
 @pytest.fixture
 def duo(dash_duo, story_db: Engine):
-    from dashboard.app import create_dash_app
-
-    dash_duo.start_server(create_dash_app(story_db), port=free_port("127.0.0.1"))
-    dash_duo.wait_for_element("#kpi-articles", timeout=TIMEOUT)
-    yield dash_duo
-    wait_for(dash_duo._wait_for_callbacks, "callbacks never settled")
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
+    yield serve(dash_duo, story_db, "#kpi-articles")
+    assert_no_console_errors(dash_duo)
 
 
 def test_the_stories_page_lists_a_seeded_story_and_links_its_articles(duo) -> None:

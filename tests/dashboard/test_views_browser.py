@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from sqlalchemy import Engine, text
 
-from core.services.process import free_port
+from tests.dashboard.browser import BROWSER, TIMEOUT, assert_no_console_errors, serve, wait_for
 from tests.dashboard.seed import Seeded
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
-
-TIMEOUT = 20
+pytestmark = BROWSER
 
 
 @pytest.fixture
 def duo(dash_duo, seeded_db: tuple[Engine, Seeded]):
-    from dashboard.app import create_dash_app
-
-    dash_duo.start_server(create_dash_app(seeded_db[0]), port=free_port("127.0.0.1"))
-    dash_duo.wait_for_element("#kpi-articles", timeout=TIMEOUT)
-    yield dash_duo
-    # let the last callbacks answer: the server stopping under a request fails the teardown
-    wait_for(dash_duo._wait_for_callbacks, "callbacks never settled")
-    assert [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]] == []
-
-
-def wait_for(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            value = check()
-            if value:
-                return value
-        except StaleElementReferenceException:
-            value = None
-        assert time.monotonic() < deadline, f"{what}: {value!r}"
-        time.sleep(0.2)
+    yield serve(dash_duo, seeded_db[0], "#kpi-articles")
+    assert_no_console_errors(dash_duo)
 
 
 def query(duo) -> dict[str, list[str]]:
