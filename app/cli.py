@@ -128,6 +128,17 @@ def db_current() -> None:
     )
 
 
+@db_app.command("backfill-events")
+def db_backfill_events() -> None:
+    """Tag the event types of articles stored before the worker tagged them (the same
+    rules; safe to run again)."""
+    from core.cli_support import run_with_engine
+    from stream.events_backfill import backfill_events
+
+    read, added = run_with_engine(backfill_events)
+    typer.echo(f"{read:,} articles read, {added:,} event tags added")
+
+
 def _with_database(action: Callable[[str], object]) -> None:
     """Run `action` on DATABASE_URL or a running `finsent up`'s database."""
     from core.cli_support import database_url

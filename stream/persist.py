@@ -33,7 +33,7 @@ from stream.entities.novelty import assign_stories
 if TYPE_CHECKING:
     from stream.scoring import RawMessage
 
-__all__ = ["BatchWrite", "Persisted", "WorkerReport", "persist_batch"]
+__all__ = ["BatchWrite", "Persisted", "WorkerReport", "insert_events", "persist_batch"]
 
 _Item = TypeVar("_Item")
 
@@ -296,9 +296,12 @@ def _insert_entities(
 
 
 def _insert_events(session: Session, scores: Sequence[ArticleScored]) -> None:
-    rows = [
-        {"article_id": s.article_id, "event": e} for s in scores for e in dict.fromkeys(s.events)
-    ]
+    insert_events(session, ((s.article_id, e) for s in scores for e in s.events))
+
+
+def insert_events(session: Session, pairs: Iterable[tuple[str, str]]) -> None:
+    """Store (article id, event type) pairs; a pair already stored is skipped."""
+    rows = [{"article_id": a, "event": e} for a, e in dict.fromkeys(pairs)]
     if rows:
         execute_unnest(session, _INSERT_EVENTS, rows)
 

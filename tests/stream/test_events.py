@@ -1,11 +1,19 @@
-"""The event tagger on hand-written headlines: what it must tag, what it must not."""
+"""The event tagger on hand-written headlines: what it must tag, what it must not; and the
+backfill that tags articles stored before tagging existed."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import Engine, text
 
 from core.events import EVENT_LABELS, EVENT_TYPES, parse_event
+from core.schemas import Article, ArticleScored
 from stream.events import EVENT_PATTERNS, tag_events
+from stream.persist import BatchWrite, persist_batch
+from tests.factories import count
 
 POSITIVE: list[tuple[str, str]] = [
     ("Acme sued by shareholders over accounting", "lawsuit"),
@@ -91,3 +99,79 @@ def test_parse_event_accepts_spellings_and_names_the_known_types() -> None:
     assert parse_event("Guidance-Cut") == "guidance_cut"
     with pytest.raises(ValueError, match="unknown event type 'recal'.*recall"):
         parse_event("recal")
+
+
+@pytest.mark.integration
+def test_backfill_tags_articles_stored_before_tagging_once(
+    db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from core.config import get_settings
+
+    headlines = [
+        "Acme recalls 40,000 space heaters over fire risk",
+        "Acme says no recall is needed for its scooters",
+        "Beta Corp cuts its dividend and announces layoffs",
+        "Stocks edge higher as investors await Fed decision",
+    ]
+    now = datetime.now(UTC)
+    articles = [
+        Article(
+            id=hashlib.sha256(t.encode()).hexdigest(),
+            source="wire",
+            title=t,
+            published_at=now,
+            fetched_at=now,
+        )
+        for t in headlines
+    ]
+    scores = [
+        ArticleScored(
+            article_id=a.id,
+            source=a.source,
+            title=a.title,
+            published_at=now,
+            model_name="test",
+            model_version="1",
+            sentiment="neutral",
+            p_negative=0.1,
+            p_neutral=0.8,
+            p_positive=0.1,
+            score=0.0,
+            topic="Markets",
+            received_at=now,
+            scored_at=now,
+        )
+        for a in articles
+    ]
+    # stored as a worker from before event tagging stored them: without events
+    persist_batch(db, BatchWrite(articles, scores, []), (60,))
+    assert count(db, "SELECT count(*) FROM article_events") == 0
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    handlers = list(logging.getLogger().handlers)
+    try:
+        first = CliRunner().invoke(app, ["db", "backfill-events"])
+        again = CliRunner().invoke(app, ["db", "backfill-events"])
+    finally:
+        get_settings.cache_clear()
+        logging.getLogger().handlers[:] = handlers
+    assert first.exit_code == 0, first.output
+    assert "4 articles read, 3 event tags added" in first.stdout
+    assert "4 articles read, 0 event tags added" in again.stdout
+    with db.connect() as conn:
+        tagged = conn.execute(
+            text(
+                "SELECT a.title, e.event FROM article_events e JOIN articles a ON a.id = article_id"
+            )
+        ).all()
+    assert sorted(tagged) == [
+        (headlines[0], "recall"),
+        (headlines[2], "dividend_cut"),
+        (headlines[2], "layoffs"),
+    ]
