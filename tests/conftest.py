@@ -6,6 +6,7 @@ same tests run against that external cluster and server instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from core import migrate
 from core.config import Settings, get_settings
@@ -131,3 +133,17 @@ def service_env(services: Services, topic_prefix: str) -> dict[str, str]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """A runner for `finsent` on the test database (invoke ``app.cli.app`` with it)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield CliRunner()
+    # the CLI points the root logger at the runner's streams, which close after each call
+    root.handlers[:], root.level = handlers, level
+    get_settings.cache_clear()

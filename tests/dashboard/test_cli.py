@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import re
 
 import pytest
@@ -12,22 +11,14 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from app.cli import app
-from core.config import get_settings
 from tests.dashboard.seed import XSS_TITLE, Seeded
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def runner(seeded_db: tuple[Engine, Seeded], database_url: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    yield CliRunner()
-    get_settings.cache_clear()
-    # `finsent` configures logging onto the runner's stream, which closes after invoke
-    root.handlers[:] = handlers
+def runner(seeded_db: tuple[Engine, Seeded], cli: CliRunner) -> CliRunner:
+    return cli
 
 
 def test_query_series_csv_and_table(runner: CliRunner, seeded_db: tuple[Engine, Seeded]) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from dashboard.compare import chart_lines, line_series
 from dashboard.queries.sectors import sector_names, sector_tickers
@@ -58,32 +59,17 @@ def test_a_sector_series_is_its_tickers_summed(seeded: Seeded, db: Engine) -> No
 
 
 def test_the_cli_reads_a_sector_series_as_the_api_does(
-    seeded: Seeded, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    seeded: Seeded, db: Engine, cli: CliRunner
 ) -> None:
-    import logging
-
-    from typer.testing import CliRunner
-
     from app.cli import app
-    from core.config import get_settings
 
     import_catalogue(db, WATCHLIST)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    handlers = list(logging.getLogger().handlers)
-    try:
-        runner = CliRunner()
-        args = ["query", "series", "--scope", "sector", "--range", "7d", "-f", "csv"]
-        tech = runner.invoke(app, [*args, "--key", "Tech"])
-        assert tech.exit_code == 0, tech.output
-        total = sum(int(r["n_total"]) for r in csv.DictReader(tech.stdout.splitlines()))
-        with db.connect() as conn:
-            summed = series(conn, "ticker", ["AAPL", "MSFT"], resolve_range(preset="7d"))
-        assert total > 0 and abs(total - sum(p.n_total for p in summed)) <= 2
-        unknown = runner.invoke(app, [*args, "--key", "Energy"])
-        assert (
-            unknown.exit_code == 2 and "no watchlist ticker has sector 'Energy'" in unknown.stderr
-        )
-    finally:
-        get_settings.cache_clear()
-        logging.getLogger().handlers[:] = handlers
+    args = ["query", "series", "--scope", "sector", "--range", "7d", "-f", "csv"]
+    tech = cli.invoke(app, [*args, "--key", "Tech"])
+    assert tech.exit_code == 0, tech.output
+    total = sum(int(r["n_total"]) for r in csv.DictReader(tech.stdout.splitlines()))
+    with db.connect() as conn:
+        summed = series(conn, "ticker", ["AAPL", "MSFT"], resolve_range(preset="7d"))
+    assert total > 0 and abs(total - sum(p.n_total for p in summed)) <= 2
+    unknown = cli.invoke(app, [*args, "--key", "Energy"])
+    assert unknown.exit_code == 2 and "no watchlist ticker has sector 'Energy'" in unknown.stderr

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from core.events import EVENT_LABELS, EVENT_TYPES, parse_event
 from core.schemas import Article, ArticleScored
@@ -102,15 +103,8 @@ def test_parse_event_accepts_spellings_and_names_the_known_types() -> None:
 
 
 @pytest.mark.integration
-def test_backfill_tags_articles_stored_before_tagging_once(
-    db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import logging
-
-    from typer.testing import CliRunner
-
+def test_backfill_tags_articles_stored_before_tagging_once(db: Engine, cli: CliRunner) -> None:
     from app.cli import app
-    from core.config import get_settings
 
     headlines = [
         "Acme recalls 40,000 space heaters over fire risk",
@@ -152,15 +146,8 @@ def test_backfill_tags_articles_stored_before_tagging_once(
     persist_batch(db, BatchWrite(articles, scores, []), (60,))
     assert count(db, "SELECT count(*) FROM article_events") == 0
 
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    handlers = list(logging.getLogger().handlers)
-    try:
-        first = CliRunner().invoke(app, ["db", "backfill-events"])
-        again = CliRunner().invoke(app, ["db", "backfill-events"])
-    finally:
-        get_settings.cache_clear()
-        logging.getLogger().handlers[:] = handlers
+    first = cli.invoke(app, ["db", "backfill-events"])
+    again = cli.invoke(app, ["db", "backfill-events"])
     assert first.exit_code == 0, first.output
     assert "4 articles read, 3 event tags added" in first.stdout
     assert "4 articles read, 0 event tags added" in again.stdout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +10,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from app.cli import app
-from core.config import get_settings
 from tests.stream.alerts.helpers import minute_floor, now_utc, rows, write_minute, write_series
 
 pytestmark = pytest.mark.integration
@@ -30,19 +27,6 @@ rules:
     min_volume: 5
     channels: [webhook]
 """
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield CliRunner()
-    # the CLI points the root logger at the runner's streams, which close after each call
-    root.handlers[:], root.level = handlers, level
-    get_settings.cache_clear()
 
 
 def test_validate_names_line_and_field(cli: CliRunner, tmp_path: Path) -> None:

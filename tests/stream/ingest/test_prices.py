@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from app.cli import app
-from core.config import get_settings
 from dashboard.queries.prices import price_returns
 from stream.ingest.prices import PriceFileError, parse_prices
 
@@ -60,16 +58,6 @@ def test_bad_files_name_the_line_and_field(content: str, ticker: str | None, exp
     assert expected in str(caught.value)
 
 
-@pytest.fixture
-def runner(db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    handlers = list(logging.getLogger().handlers)
-    yield CliRunner()
-    get_settings.cache_clear()
-    logging.getLogger().handlers[:] = handlers
-
-
 def _closes(db: Engine) -> list[tuple[str, date, float]]:
     with db.connect() as conn:
         rows = conn.execute(text("SELECT ticker, day, close FROM prices ORDER BY ticker, day"))
@@ -78,23 +66,23 @@ def _closes(db: Engine) -> list[tuple[str, date, float]]:
 
 @pytest.mark.integration
 def test_import_stores_replaces_and_refuses_a_bad_file_whole(
-    runner: CliRunner, db: Engine, tmp_path: Path
+    cli: CliRunner, db: Engine, tmp_path: Path
 ) -> None:
     good = tmp_path / "aapl.csv"
     good.write_text(DOWNLOAD)
-    result = runner.invoke(app, ["prices", "import", str(good), "--ticker", "AAPL"])
+    result = cli.invoke(app, ["prices", "import", str(good), "--ticker", "AAPL"])
     assert result.exit_code == 0, result.output
     assert "3 daily closes of AAPL stored (2026-11-30 → 2026-12-03)" in result.stdout
     assert [c for _, _, c in _closes(db)] == [100.0, 102.0, 95.0]
 
     # a re-import replaces the days it carries and keeps the others
     good.write_text("date,close\n2026-12-03,97.5\n2026-12-04,99\n")
-    assert runner.invoke(app, ["prices", "import", str(good), "--ticker", "AAPL"]).exit_code == 0
+    assert cli.invoke(app, ["prices", "import", str(good), "--ticker", "AAPL"]).exit_code == 0
     assert [c for _, _, c in _closes(db)] == [100.0, 102.0, 97.5, 99.0]
 
     bad = tmp_path / "bad.csv"
     bad.write_text("date,close\n2026-12-05,101\n2026-12-06,-1\n")
-    result = runner.invoke(app, ["prices", "import", str(bad), "--ticker", "AAPL"])
+    result = cli.invoke(app, ["prices", "import", str(bad), "--ticker", "AAPL"])
     assert result.exit_code == 2
     assert f"{bad}:3: close: Value error, a positive price" in result.stderr
     assert len(_closes(db)) == 4  # nothing of the bad file, not even its good line
