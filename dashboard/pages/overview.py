@@ -28,7 +28,7 @@ from dashboard.queries.alerts import active_alerts, alert_events
 from dashboard.queries.articles import ArticleFilters, article_page
 from dashboard.queries.heatmap import heatmap
 from dashboard.queries.movers import Mover, movers
-from dashboard.queries.sectors import sector_tickers
+from dashboard.queries.sectors import member_tickers, sector_tickers
 from dashboard.timerange import STEPS_S, TimeRange, step_label
 
 TOP_N = 5
@@ -149,7 +149,7 @@ def refresh_overview(*values: Any) -> tuple[Any, ...]:
         kind = lines[0].kind
         keys = [k for line in lines for k in line.keys]
         # a sector filters the lists as its tickers would
-        tickers = controls.tickers or tuple(dict.fromkeys(t for ts in members.values() for t in ts))
+        tickers = controls.tickers or tuple(member_tickers(members))
         alerts = alert_events(
             conn,
             start=rng.start,

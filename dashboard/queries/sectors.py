@@ -13,7 +13,7 @@ from core.errors import ConfigError
 from dashboard.queries.series import SeriesPoint, series
 from dashboard.timerange import TimeRange
 
-__all__ = ["sector_names", "sector_series", "sector_tickers"]
+__all__ = ["member_tickers", "sector_names", "sector_series", "sector_tickers"]
 
 _NAMES = text("SELECT DISTINCT sector FROM entities WHERE sector IS NOT NULL ORDER BY 1")
 _TICKERS = text(
@@ -35,6 +35,11 @@ def sector_tickers(conn: Connection, sectors: Sequence[str]) -> dict[str, list[s
     return out
 
 
+def member_tickers(members: dict[str, list[str]]) -> list[str]:
+    """The tickers of ``sector_tickers``'s sectors, each once, in order."""
+    return list(dict.fromkeys(t for tickers in members.values() for t in tickers))
+
+
 def sector_series(
     conn: Connection, sectors: Sequence[str], rng: TimeRange
 ) -> tuple[list[str], list[SeriesPoint]]:
@@ -44,5 +49,5 @@ def sector_series(
     empty = [s for s, tickers in members.items() if not tickers]
     if empty:
         raise ConfigError(f"no watchlist ticker has sector {empty[0]!r}")
-    tickers = list(dict.fromkeys(t for ts in members.values() for t in ts))
+    tickers = member_tickers(members)
     return tickers, series(conn, "ticker", tickers, rng)
